@@ -1,0 +1,152 @@
+//! [`Mechanism`]: SASL mechanism names as EHLO advertises them and AUTH names them
+//! (RFC 4954 s3, the IANA SASL mechanism registry).
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A SASL mechanism name. Names are case-insensitive on the wire (RFC 4422 s3.1) and are
+/// kept here in their registered upper-case spelling; unknown names are kept as
+/// [`Mechanism::Other`] (upper-cased).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Mechanism {
+    /// `PLAIN` (RFC 4616): user and password in one message. Needs TLS.
+    Plain,
+    /// `LOGIN` (draft-murchison-sasl-login): user, then password, each after a challenge. Needs TLS.
+    Login,
+    /// `XOAUTH2` (Google, Microsoft): an OAuth 2.0 bearer token.
+    XOAuth2,
+    /// `OAUTHBEARER` (RFC 7628): an OAuth 2.0 bearer token, standardised.
+    OAuthBearer,
+    /// `CRAM-MD5` (RFC 2195): challenge-response; the password is not sent.
+    CramMd5,
+    /// `SCRAM-SHA-256` (RFC 7677): salted challenge-response with mutual authentication.
+    ScramSha256,
+    /// `SCRAM-SHA-256-PLUS` (RFC 7677 with channel binding).
+    ScramSha256Plus,
+    /// `SCRAM-SHA-1` (RFC 5802).
+    ScramSha1,
+    /// `SCRAM-SHA-1-PLUS` (RFC 5802 with channel binding).
+    ScramSha1Plus,
+    /// `DIGEST-MD5` (RFC 2831, historic per RFC 6331).
+    DigestMd5,
+    /// `CRAM-SHA1`.
+    CramSha1,
+    /// `GSSAPI` (RFC 4752): Kerberos.
+    Gssapi,
+    /// `NTLM` (Microsoft).
+    Ntlm,
+    /// `EXTERNAL` (RFC 4422 appendix A): credentials from the TLS layer.
+    External,
+    /// `ANONYMOUS` (RFC 4505).
+    Anonymous,
+    /// `XOAUTH` (Google, legacy OAuth 1.0).
+    XOAuth,
+    /// Any other name, upper-cased.
+    Other(String),
+}
+
+const KNOWN: &[(&str, Mechanism)] = &[
+    ("PLAIN", Mechanism::Plain),
+    ("LOGIN", Mechanism::Login),
+    ("XOAUTH2", Mechanism::XOAuth2),
+    ("OAUTHBEARER", Mechanism::OAuthBearer),
+    ("CRAM-MD5", Mechanism::CramMd5),
+    ("SCRAM-SHA-256", Mechanism::ScramSha256),
+    ("SCRAM-SHA-256-PLUS", Mechanism::ScramSha256Plus),
+    ("SCRAM-SHA-1", Mechanism::ScramSha1),
+    ("SCRAM-SHA-1-PLUS", Mechanism::ScramSha1Plus),
+    ("DIGEST-MD5", Mechanism::DigestMd5),
+    ("CRAM-SHA1", Mechanism::CramSha1),
+    ("GSSAPI", Mechanism::Gssapi),
+    ("NTLM", Mechanism::Ntlm),
+    ("EXTERNAL", Mechanism::External),
+    ("ANONYMOUS", Mechanism::Anonymous),
+    ("XOAUTH", Mechanism::XOAuth),
+];
+
+impl Mechanism {
+    /// Reads a mechanism name, case-insensitively. `None` unless the name is a valid SASL
+    /// mechanism name (RFC 4422 s3.1: 1 to 20 of `A-Z 0-9 - _`, any case accepted).
+    pub fn from_name(name: &[u8]) -> Option<Mechanism> {
+        if name.is_empty()
+            || name.len() > 20
+            || !name
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+        {
+            return None;
+        }
+        for (known, mechanism) in KNOWN {
+            if known.as_bytes().eq_ignore_ascii_case(name) {
+                return Some(mechanism.clone());
+            }
+        }
+        let upper = name.to_ascii_uppercase();
+        // Checked above: every byte is ASCII.
+        Some(Mechanism::Other(
+            String::from_utf8_lossy(&upper).into_owned(),
+        ))
+    }
+
+    /// The registered name, e.g. `CRAM-MD5`.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Mechanism::Other(name) => name,
+            known => KNOWN
+                .iter()
+                .find(|(_, m)| m == known)
+                .map_or("", |(name, _)| name),
+        }
+    }
+
+    /// Whether the mechanism sends a reusable password or token in the clear (base64 is not
+    /// encryption): such mechanisms need TLS first (RFC 4954 s4, RFC 4616 s2).
+    pub fn sends_plaintext_secret(&self) -> bool {
+        matches!(
+            self,
+            Mechanism::Plain | Mechanism::Login | Mechanism::XOAuth2 | Mechanism::OAuthBearer
+        )
+    }
+}
+
+impl fmt::Display for Mechanism {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A string that is not a SASL mechanism name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a SASL mechanism name (1-20 of A-Z, 0-9, '-', '_')")]
+pub struct InvalidMechanism(pub String);
+
+impl FromStr for Mechanism {
+    type Err = InvalidMechanism;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Mechanism::from_name(s.as_bytes()).ok_or_else(|| InvalidMechanism(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_case_insensitive_and_round_trip() {
+        assert_eq!("plain".parse::<Mechanism>(), Ok(Mechanism::Plain));
+        assert_eq!("Cram-Md5".parse::<Mechanism>(), Ok(Mechanism::CramMd5));
+        assert_eq!(
+            "plain-clienttoken".parse::<Mechanism>(),
+            Ok(Mechanism::Other("PLAIN-CLIENTTOKEN".into()))
+        );
+        for (name, mechanism) in KNOWN {
+            assert_eq!(mechanism.as_str(), *name);
+            assert_eq!(name.parse::<Mechanism>().as_ref(), Ok(mechanism));
+        }
+        assert!("".parse::<Mechanism>().is_err());
+        assert!("PLAIN LOGIN".parse::<Mechanism>().is_err());
+        assert!("X".repeat(21).parse::<Mechanism>().is_err());
+    }
+}

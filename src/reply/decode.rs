@@ -1,0 +1,283 @@
+//! Framing: cut lines out of a byte stream within limits, parse each with the line grammar,
+//! and assemble them into one [`Reply`].
+//!
+//! Framing comes first so that malformed input can never desync the stream: a line is only
+//! parsed once its end has been found inside the length limit, and a reply is only returned
+//! once its last line is complete. Bytes after the reply are left to the caller.
+
+use super::parse::{LineFault, Separator, reply_line};
+use super::{Anomalies, Anomaly, EnhancedCode, Reply, ReplyCode, enhanced::leading_enhanced_code};
+
+/// RFC 5321 s4.5.3.1.5: "The maximum total length of a reply line including the reply code
+/// and the <CRLF> is 512 octets." Longer lines are tolerated up to [`ReplyLimits`] and flagged.
+pub const RFC_REPLY_LINE_LENGTH: usize = 512;
+
+/// Bounds on what one reply may hold. Each bound has its own [`ReplyError`] variant.
+///
+/// The defaults tolerate real servers (long Microsoft policy texts, 30-line EHLO replies,
+/// 11-line banners) while keeping memory per connection small and fixed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReplyLimits {
+    /// Longest reply line in octets, counting the code and the line end. Default 4096
+    /// (8 times the 512 of RFC 5321 s4.5.3.1.5; lines over 512 are flagged as an anomaly).
+    pub max_line_length: usize,
+    /// Most lines in one reply, blank lines included. Default 256.
+    pub max_lines: usize,
+    /// Most octets in one reply. Default 65536.
+    pub max_reply_length: usize,
+}
+
+impl Default for ReplyLimits {
+    fn default() -> Self {
+        ReplyLimits {
+            max_line_length: 4096,
+            max_lines: 256,
+            max_reply_length: 64 * 1024,
+        }
+    }
+}
+
+/// Why bytes from the server are not a reply. Positions are octet offsets from the start of
+/// the input given to the decoder, and 1-based line numbers within the reply.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReplyError {
+    /// A line does not start with three digits (an HTTP or POP3 banner, a proxy's error page,
+    /// TLS bytes read as text).
+    #[error(
+        "reply line {line} (offset {offset}): expected a three-digit reply code, found {found:?}"
+    )]
+    BadCode {
+        /// 1-based line number within the reply.
+        line: usize,
+        /// Offset of the line's first octet.
+        offset: usize,
+        /// Up to the first 32 octets of the line, lossily decoded.
+        found: String,
+    },
+    /// The three digits are followed by something other than SP, `-` or the line end.
+    #[error(
+        "reply line {line} (offset {offset}): expected SP, '-' or end of line after the code, found {found:?}"
+    )]
+    BadSeparator {
+        /// 1-based line number within the reply.
+        line: usize,
+        /// Offset of the offending octet.
+        offset: usize,
+        /// The offending octet.
+        found: u8,
+    },
+    /// A line has no line end within [`ReplyLimits::max_line_length`] octets.
+    #[error("reply line {line} (offset {offset}) is longer than {limit} octets")]
+    LineTooLong {
+        /// 1-based line number within the reply.
+        line: usize,
+        /// Offset of the line's first octet.
+        offset: usize,
+        /// The limit that was hit.
+        limit: usize,
+    },
+    /// The reply has more than [`ReplyLimits::max_lines`] lines.
+    #[error("reply has more than {limit} lines (offset {offset})")]
+    TooManyLines {
+        /// Offset of the first line over the limit.
+        offset: usize,
+        /// The limit that was hit.
+        limit: usize,
+    },
+    /// The reply has more than [`ReplyLimits::max_reply_length`] octets.
+    #[error("reply is longer than {limit} octets (offset {offset})")]
+    ReplyTooLong {
+        /// Offset at which the limit was passed.
+        offset: usize,
+        /// The limit that was hit.
+        limit: usize,
+    },
+}
+
+/// The result of feeding bytes to a decoder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "a complete value says how many bytes it consumed; the rest belong to the next one"]
+pub enum Decoded<T> {
+    /// One value, which used the first `consumed` bytes of the input.
+    Complete {
+        /// The decoded value.
+        value: T,
+        /// How many input bytes it used; the caller drops them and keeps the rest.
+        consumed: usize,
+    },
+    /// More bytes are needed. Call again with the same input plus what arrives next.
+    Incomplete,
+}
+
+/// A resumable reply decoder: it remembers how far it has validated, so feeding a reply a
+/// byte at a time costs the same as feeding it whole (nothing is scanned twice).
+///
+/// Contract: between two calls, the caller MAY append bytes to the input but MUST NOT remove
+/// or change bytes already given, until `decode` returns `Complete` or an error. After that
+/// the decoder starts afresh at the start of the input it is given next.
+#[derive(Debug, Clone, Default)]
+pub struct ReplyDecoder {
+    limits: ReplyLimits,
+    partial: Partial,
+}
+
+/// What is known about the reply being framed.
+#[derive(Debug, Clone, Default)]
+struct Partial {
+    /// Octets of complete lines already validated.
+    scanned: usize,
+    lines: usize,
+    coded_lines: u16,
+    code: Option<ReplyCode>,
+    enhanced: Option<EnhancedCode>,
+    anomalies: Anomalies,
+}
+
+impl ReplyDecoder {
+    /// A decoder with the given limits.
+    pub fn new(limits: ReplyLimits) -> Self {
+        ReplyDecoder {
+            limits,
+            partial: Partial::default(),
+        }
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &ReplyLimits {
+        &self.limits
+    }
+
+    /// Whether part of a reply has been validated and the decoder waits for the rest.
+    pub fn is_mid_reply(&self) -> bool {
+        self.partial.scanned > 0
+    }
+
+    /// Forgets a partly framed reply (after the caller discarded its input).
+    pub fn reset(&mut self) {
+        self.partial = Partial::default();
+    }
+
+    /// Frames and parses one reply from the start of `input`.
+    ///
+    /// Returns `Complete` with the reply and the number of bytes it used (the rest, e.g. a
+    /// pipelined reply or a late `421`, stays in the caller's buffer), `Incomplete` when the
+    /// last line has not arrived, or an error naming the line and offset. After an error the
+    /// stream cannot be trusted: the connection should be closed.
+    pub fn decode(&mut self, input: &[u8]) -> Result<Decoded<Reply>, ReplyError> {
+        let result = self.frame(input);
+        if !matches!(result, Ok(Decoded::Incomplete)) {
+            self.partial = Partial::default();
+        }
+        result
+    }
+
+    fn frame(&mut self, input: &[u8]) -> Result<Decoded<Reply>, ReplyError> {
+        let limits = self.limits;
+        let p = &mut self.partial;
+        loop {
+            let start = p.scanned;
+            let window_end = input
+                .len()
+                .min(start.saturating_add(limits.max_line_length));
+            let Some(nl) = memchr::memchr(b'\n', &input[start..window_end]) else {
+                if window_end - start >= limits.max_line_length {
+                    return Err(ReplyError::LineTooLong {
+                        line: p.lines + 1,
+                        offset: start,
+                        limit: limits.max_line_length,
+                    });
+                }
+                return Ok(Decoded::Incomplete);
+            };
+            let end = start + nl + 1;
+            if end > limits.max_reply_length {
+                return Err(ReplyError::ReplyTooLong {
+                    offset: start,
+                    limit: limits.max_reply_length,
+                });
+            }
+            if p.lines == limits.max_lines {
+                return Err(ReplyError::TooManyLines {
+                    offset: start,
+                    limit: limits.max_lines,
+                });
+            }
+            p.lines += 1;
+            let mut line = &input[start..end - 1];
+            match line.last() {
+                Some(b'\r') => line = &line[..line.len() - 1],
+                _ => p.anomalies.insert(Anomaly::BareLineFeed),
+            }
+            if end - start > RFC_REPLY_LINE_LENGTH {
+                p.anomalies.insert(Anomaly::LongLine);
+            }
+            if line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
+                p.anomalies.insert(Anomaly::BlankLine);
+                p.scanned = end;
+                continue;
+            }
+            let parsed = reply_line(line).map_err(|fault| match fault {
+                LineFault::BadCode => ReplyError::BadCode {
+                    line: p.lines,
+                    offset: start,
+                    found: String::from_utf8_lossy(&line[..line.len().min(32)]).into_owned(),
+                },
+                LineFault::BadSeparator(found) => ReplyError::BadSeparator {
+                    line: p.lines,
+                    offset: start + 3,
+                    found,
+                },
+            })?;
+            p.coded_lines = p.coded_lines.saturating_add(1);
+            if let Some(previous) = p.code {
+                if previous != parsed.code {
+                    p.anomalies.insert(Anomaly::InconsistentCodes);
+                }
+            }
+            // RFC 5321 s4.2.1: the last line carries the reply code; keep the latest.
+            p.code = Some(parsed.code);
+            if !parsed.text.is_ascii() && std::str::from_utf8(parsed.text).is_err() {
+                p.anomalies.insert(Anomaly::NonUtf8Text);
+            }
+            if p.enhanced.is_none() {
+                p.enhanced = leading_enhanced_code(parsed.text).map(|(code, _)| code);
+            }
+            p.scanned = end;
+            match parsed.separator {
+                Separator::Continues => continue,
+                Separator::Last => {}
+                Separator::Bare => p.anomalies.insert(Anomaly::BareCode),
+            }
+            let code = parsed.code;
+            if !code.is_standard() {
+                p.anomalies.insert(Anomaly::NonStandardCode);
+            }
+            if let Some(enhanced) = p.enhanced {
+                if u16::from(enhanced.class) != code.value() / 100 {
+                    p.anomalies.insert(Anomaly::EnhancedClassMismatch);
+                }
+            }
+            let reply = Reply {
+                raw: input[..end].to_vec(),
+                code,
+                enhanced: p.enhanced,
+                line_count: p.coded_lines,
+                anomalies: p.anomalies,
+            };
+            return Ok(Decoded::Complete {
+                value: reply,
+                consumed: end,
+            });
+        }
+    }
+}
+
+/// Frames and parses one reply from the start of `input` with the given limits.
+///
+/// The one-shot form of [`ReplyDecoder::decode`]: it starts from scratch on every call, so use
+/// the decoder when bytes arrive piecemeal.
+pub fn parse_reply(input: &[u8], limits: &ReplyLimits) -> Result<Decoded<Reply>, ReplyError> {
+    ReplyDecoder::new(*limits).decode(input)
+}

@@ -1,0 +1,186 @@
+//! [`EnhancedCode`]: the `class.subject.detail` status code of RFC 3463, as RFC 2034 puts it
+//! at the start of reply text.
+
+use std::fmt;
+use std::str::FromStr;
+
+use nom::IResult;
+use nom::Parser;
+use nom::bytes::complete::take_while_m_n;
+use nom::character::complete::{char, one_of};
+
+/// An enhanced status code such as `5.7.1` (RFC 3463 s2).
+///
+/// `class` says the same as the reply code's first digit (2, 4 or 5); `subject` names the area
+/// (1 addressing, 2 mailbox, 3 mail system, 4 network, 5 protocol, 6 content, 7 security);
+/// `detail` narrows it. Providers overload the registry (Gmail's `5.7.26`, Microsoft's
+/// `5.7.5xx`), so the diagnosis engine reads the text too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EnhancedCode {
+    /// 2 (success), 4 (persistent transient failure) or 5 (permanent failure).
+    pub class: u8,
+    /// The subject, 0-999.
+    pub subject: u16,
+    /// The detail, 0-999.
+    pub detail: u16,
+}
+
+impl EnhancedCode {
+    /// Makes a code; `None` unless class is 2, 4 or 5 and subject and detail are at most 999.
+    pub const fn new(class: u8, subject: u16, detail: u16) -> Option<EnhancedCode> {
+        if matches!(class, 2 | 4 | 5) && subject <= 999 && detail <= 999 {
+            Some(EnhancedCode {
+                class,
+                subject,
+                detail,
+            })
+        } else {
+            None
+        }
+    }
+
+    /// Writes the code (`5.7.1`) to `out`.
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        out.push(b'0' + self.class);
+        out.push(b'.');
+        push_decimal(out, self.subject);
+        out.push(b'.');
+        push_decimal(out, self.detail);
+    }
+}
+
+fn push_decimal(out: &mut Vec<u8>, value: u16) {
+    if value >= 100 {
+        out.push(b'0' + (value / 100) as u8);
+    }
+    if value >= 10 {
+        out.push(b'0' + (value / 10 % 10) as u8);
+    }
+    out.push(b'0' + (value % 10) as u8);
+}
+
+impl fmt::Display for EnhancedCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.class, self.subject, self.detail)
+    }
+}
+
+/// A string that is not an enhanced status code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not an enhanced status code (expected class.subject.detail, e.g. 5.7.1)")]
+pub struct InvalidEnhancedCode(pub String);
+
+impl FromStr for EnhancedCode {
+    type Err = InvalidEnhancedCode;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match status_code(s.as_bytes()) {
+            Ok((b"", code)) => Ok(code),
+            _ => Err(InvalidEnhancedCode(s.to_owned())),
+        }
+    }
+}
+
+fn decimal_1_3(input: &[u8]) -> IResult<&[u8], u16> {
+    take_while_m_n(1, 3, |b: u8| b.is_ascii_digit())
+        .map(|digits: &[u8]| {
+            digits
+                .iter()
+                .fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'))
+        })
+        .parse(input)
+}
+
+/// ```text
+/// status-code = class "." subject "." detail     ; RFC 3463 s2
+/// class       = "2" / "4" / "5"
+/// subject     = 1*3digit
+/// detail      = 1*3digit
+/// ```
+pub(crate) fn status_code(input: &[u8]) -> IResult<&[u8], EnhancedCode> {
+    (
+        one_of("245"),
+        char('.'),
+        decimal_1_3,
+        char('.'),
+        decimal_1_3,
+    )
+        .map(|(class, _, subject, _, detail)| EnhancedCode {
+            class: class as u8 - b'0',
+            subject,
+            detail,
+        })
+        .parse(input)
+}
+
+/// Reads an enhanced code at the start of reply text, as RFC 2034 s4 places it:
+/// `status-code SP text`. The code must be followed by a space, a tab or the end of the line,
+/// so that `5.7.1x` or a version number like `2.0.0.1` is not mistaken for one.
+/// Returns the code and the text after it (and after its separating white space).
+pub(crate) fn leading_enhanced_code(text: &[u8]) -> Option<(EnhancedCode, &[u8])> {
+    // Fast rejection: most replies without a code start with a letter.
+    if !matches!(text.first(), Some(b'2' | b'4' | b'5')) {
+        return None;
+    }
+    let (rest, code) = status_code(text).ok()?;
+    match rest.first() {
+        None => Some((code, rest)),
+        Some(b' ' | b'\t') => {
+            let skip = rest
+                .iter()
+                .take_while(|b| matches!(b, b' ' | b'\t'))
+                .count();
+            Some((code, &rest[skip..]))
+        }
+        Some(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_answers() {
+        let cases: &[(&str, Option<(u8, u16, u16, &str)>)] = &[
+            ("5.7.1 Relay denied", Some((5, 7, 1, "Relay denied"))),
+            (
+                "4.7.650 The mail server",
+                Some((4, 7, 650, "The mail server")),
+            ),
+            ("2.0.0", Some((2, 0, 0, ""))),
+            ("5.1.1\tUser unknown", Some((5, 1, 1, "User unknown"))),
+            ("5.7.1234 x", None),
+            ("3.0.0 no", None),
+            ("5.7.1x", None),
+            ("2.0.0.1 version", None),
+            ("5.7", None),
+            ("Relay denied", None),
+            ("", None),
+        ];
+        for (input, expected) in cases {
+            let got = leading_enhanced_code(input.as_bytes()).map(|(c, rest)| {
+                (
+                    c.class,
+                    c.subject,
+                    c.detail,
+                    std::str::from_utf8(rest).unwrap(),
+                )
+            });
+            assert_eq!(got, *expected, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn display_and_parse_round_trip() {
+        for text in ["2.0.0", "5.7.139", "4.4.2", "5.1.10"] {
+            let code: EnhancedCode = text.parse().unwrap();
+            assert_eq!(code.to_string(), text);
+            let mut out = Vec::new();
+            code.write_to(&mut out);
+            assert_eq!(out, text.as_bytes());
+        }
+        assert!("5.7.1 ".parse::<EnhancedCode>().is_err());
+        assert!(EnhancedCode::new(3, 0, 0).is_none());
+    }
+}
