@@ -38,6 +38,26 @@ impl Default for ReplyLimits {
     }
 }
 
+impl ReplyLimits {
+    /// Sets [`ReplyLimits::max_line_length`].
+    pub const fn with_max_line_length(mut self, octets: usize) -> Self {
+        self.max_line_length = octets;
+        self
+    }
+
+    /// Sets [`ReplyLimits::max_lines`].
+    pub const fn with_max_lines(mut self, lines: usize) -> Self {
+        self.max_lines = lines;
+        self
+    }
+
+    /// Sets [`ReplyLimits::max_reply_length`].
+    pub const fn with_max_reply_length(mut self, octets: usize) -> Self {
+        self.max_reply_length = octets;
+        self
+    }
+}
+
 /// Why bytes from the server are not a reply. Positions are octet offsets from the start of
 /// the input given to the decoder, and 1-based line numbers within the reply.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

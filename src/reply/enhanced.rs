@@ -142,7 +142,8 @@ mod tests {
 
     #[test]
     fn known_answers() {
-        let cases: &[(&str, Option<(u8, u16, u16, &str)>)] = &[
+        type Expected = Option<(u8, u16, u16, &'static str)>;
+        let cases: &[(&str, Expected)] = &[
             ("5.7.1 Relay denied", Some((5, 7, 1, "Relay denied"))),
             (
                 "4.7.650 The mail server",

@@ -272,8 +272,7 @@ fn malformed_lines_are_typed_errors_with_positions() {
 
 #[test]
 fn each_limit_has_its_own_error() {
-    let mut limits = ReplyLimits::default();
-    limits.max_line_length = 16;
+    let limits = ReplyLimits::default().with_max_line_length(16);
     let long = b"250 0123456789abcdef\r\n";
     assert_eq!(
         parse_reply(long, &limits),
@@ -299,8 +298,7 @@ fn each_limit_has_its_own_error() {
         Ok(Decoded::Complete { .. })
     ));
 
-    let mut limits = ReplyLimits::default();
-    limits.max_lines = 2;
+    let limits = ReplyLimits::default().with_max_lines(2);
     assert_eq!(
         parse_reply(b"250-a\r\n250-b\r\n250 c\r\n", &limits),
         Err(ReplyError::TooManyLines {
@@ -313,8 +311,7 @@ fn each_limit_has_its_own_error() {
         Ok(Decoded::Complete { .. })
     ));
 
-    let mut limits = ReplyLimits::default();
-    limits.max_reply_length = 20;
+    let limits = ReplyLimits::default().with_max_reply_length(20);
     assert_eq!(
         parse_reply(b"250-aaaa\r\n250-bbbb\r\n250 c\r\n", &limits),
         Err(ReplyError::ReplyTooLong {
@@ -443,10 +440,7 @@ proptest! {
 
     #[test]
     fn arbitrary_bytes_never_panic_and_stay_bounded(input in proptest::collection::vec(any::<u8>(), 0..2048), line in 8usize..64, lines in 1usize..8, total in 16usize..512) {
-        let mut limits = ReplyLimits::default();
-        limits.max_line_length = line;
-        limits.max_lines = lines;
-        limits.max_reply_length = total;
+        let limits = ReplyLimits::default().with_max_line_length(line).with_max_lines(lines).with_max_reply_length(total);
         let mut decoder = ReplyDecoder::new(limits);
         let mut rest: &[u8] = &input;
         loop {
