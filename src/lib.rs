@@ -8,6 +8,8 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod reply;
 mod secret;
 mod stage;

@@ -1,0 +1,8 @@
+//! Entry points of the `fuzz/` targets. Each takes arbitrary bytes and asserts the
+//! invariants of one parser or encoder; the cargo-fuzz targets call them, and
+//! `tests/fuzz_corpus.rs` replays every committed corpus file through them on stable Rust.
+//! Not a stable API.
+
+mod reply;
+
+pub use reply::reply;

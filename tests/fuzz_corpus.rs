@@ -1,0 +1,23 @@
+//! Replays every committed fuzz corpus file through its target's entry function, so the
+//! invariants the fuzzers check are also checked by `cargo test` on stable Rust.
+
+use std::fs;
+use std::path::Path;
+
+fn replay(target: &str, entry: fn(&[u8])) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target);
+    let mut count = 0;
+    for file in fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = file.unwrap().path();
+        entry(&fs::read(&path).unwrap());
+        count += 1;
+    }
+    assert!(count > 0, "no corpus files in {}", dir.display());
+}
+
+#[test]
+fn reply_corpus() {
+    replay("reply", smtp_sansio::fuzzing::reply);
+}
