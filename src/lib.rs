@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod capabilities;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod reply;
@@ -15,6 +16,7 @@ mod secret;
 mod stage;
 
 pub use auth::{InvalidMechanism, Mechanism};
+pub use capabilities::{Capabilities, CapabilityAnomaly, Extension, Keyword, ServerName};
 pub use reply::{
     Anomalies, Anomaly, Category, Decoded, EnhancedCode, Reply, ReplyCode, ReplyDecoder,
     ReplyError, ReplyLimits, ReplyLine, ReplyWriteError, Severity, parse_reply,

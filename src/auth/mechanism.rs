@@ -77,16 +77,51 @@ impl Mechanism {
         {
             return None;
         }
-        for (known, mechanism) in KNOWN {
-            if known.as_bytes().eq_ignore_ascii_case(name) {
-                return Some(mechanism.clone());
-            }
-        }
-        let upper = name.to_ascii_uppercase();
-        // Checked above: every byte is ASCII.
-        Some(Mechanism::Other(
-            String::from_utf8_lossy(&upper).into_owned(),
-        ))
+        let mut upper = [0u8; 20];
+        let upper = &mut upper[..name.len()];
+        upper.copy_from_slice(name);
+        upper.make_ascii_uppercase();
+        Some(match Self::known_index(upper) {
+            Some(index) => KNOWN[index].1.clone(),
+            // Checked above: every byte is ASCII, so this is valid UTF-8.
+            None => Mechanism::Other(String::from_utf8_lossy(upper).into_owned()),
+        })
+    }
+
+    /// The position in the table of known names of an upper-case name, without allocating.
+    pub(crate) fn known_index(upper: &[u8]) -> Option<usize> {
+        Some(match upper {
+            b"PLAIN" => 0,
+            b"LOGIN" => 1,
+            b"XOAUTH2" => 2,
+            b"OAUTHBEARER" => 3,
+            b"CRAM-MD5" => 4,
+            b"SCRAM-SHA-256" => 5,
+            b"SCRAM-SHA-256-PLUS" => 6,
+            b"SCRAM-SHA-1" => 7,
+            b"SCRAM-SHA-1-PLUS" => 8,
+            b"DIGEST-MD5" => 9,
+            b"CRAM-SHA1" => 10,
+            b"GSSAPI" => 11,
+            b"NTLM" => 12,
+            b"EXTERNAL" => 13,
+            b"ANONYMOUS" => 14,
+            b"XOAUTH" => 15,
+            _ => return None,
+        })
+    }
+
+    /// The known mechanism at `index` of the table (see [`Mechanism::known_index`]).
+    pub(crate) fn from_known_index(index: usize) -> Option<Mechanism> {
+        KNOWN.get(index).map(|(_, m)| m.clone())
+    }
+
+    /// The number of known mechanisms.
+    pub(crate) const KNOWN_COUNT: usize = KNOWN.len();
+
+    /// This mechanism's position in the table of known names.
+    pub(crate) fn index(&self) -> Option<usize> {
+        KNOWN.iter().position(|(_, m)| m == self)
     }
 
     /// The registered name, e.g. `CRAM-MD5`.
@@ -141,7 +176,9 @@ mod tests {
             "plain-clienttoken".parse::<Mechanism>(),
             Ok(Mechanism::Other("PLAIN-CLIENTTOKEN".into()))
         );
-        for (name, mechanism) in KNOWN {
+        for (index, (name, mechanism)) in KNOWN.iter().enumerate() {
+            assert_eq!(Mechanism::known_index(name.as_bytes()), Some(index));
+            assert_eq!(mechanism.index(), Some(index));
             assert_eq!(mechanism.as_str(), *name);
             assert_eq!(name.parse::<Mechanism>().as_ref(), Ok(mechanism));
         }
