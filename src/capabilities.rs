@@ -172,41 +172,119 @@ impl Keyword {
         }
     }
 
-    /// Looks up an upper-case keyword without allocating.
-    fn from_upper(upper: &[u8]) -> Option<Keyword> {
-        Some(match upper {
-            b"SIZE" => Keyword::Size,
-            b"PIPELINING" => Keyword::Pipelining,
-            b"STARTTLS" => Keyword::StartTls,
-            b"AUTH" => Keyword::Auth,
-            b"8BITMIME" => Keyword::EightBitMime,
-            b"SMTPUTF8" => Keyword::SmtpUtf8,
-            b"CHUNKING" => Keyword::Chunking,
-            b"BINARYMIME" => Keyword::BinaryMime,
-            b"DSN" => Keyword::Dsn,
-            b"ENHANCEDSTATUSCODES" => Keyword::EnhancedStatusCodes,
-            b"REQUIRETLS" => Keyword::RequireTls,
-            b"DELIVERBY" => Keyword::DeliverBy,
-            b"MT-PRIORITY" => Keyword::MtPriority,
-            b"FUTURERELEASE" => Keyword::FutureRelease,
-            b"LIMITS" => Keyword::Limits,
-            b"ETRN" => Keyword::Etrn,
-            b"ATRN" => Keyword::Atrn,
-            b"VRFY" => Keyword::Vrfy,
-            b"EXPN" => Keyword::Expn,
-            b"HELP" => Keyword::Help,
-            b"BURL" => Keyword::Burl,
-            b"CHECKPOINT" => Keyword::Checkpoint,
-            b"CONNEG" => Keyword::Conneg,
-            b"CONPERM" => Keyword::Conperm,
-            b"MTRK" => Keyword::Mtrk,
-            b"NO-SOLICITING" => Keyword::NoSoliciting,
-            b"RRVS" => Keyword::Rrvs,
-            b"TURN" => Keyword::Turn,
-            b"SEND" | b"SOML" | b"SAML" => Keyword::Send,
-            b"VERB" => Keyword::Verb,
-            b"ONEX" => Keyword::Onex,
-            b"UTF8SMTP" => Keyword::Utf8Smtp,
+    /// Looks up a keyword, case-insensitively and without allocating: the word is packed into
+    /// an integer in registers (up to 16 octets) and compared with the few packed names of
+    /// its length.
+    fn lookup(word: &[u8]) -> Option<Keyword> {
+        let packed = pack_upper(word)?;
+        Keyword::lookup_packed(word, packed)
+    }
+
+    /// [`Keyword::lookup`] for a word already packed by [`scan_word`].
+    #[inline]
+    fn lookup_packed(word: &[u8], packed: u128) -> Option<Keyword> {
+        if word.len() == 19 {
+            return word
+                .eq_ignore_ascii_case(b"ENHANCEDSTATUSCODES")
+                .then_some(Keyword::EnhancedStatusCodes);
+        }
+        if word.is_empty() || word.len() > 16 {
+            return None;
+        }
+        const SIZE: u128 = pack(b"SIZE");
+        const PIPELINING: u128 = pack(b"PIPELINING");
+        const STARTTLS: u128 = pack(b"STARTTLS");
+        const AUTH: u128 = pack(b"AUTH");
+        const EIGHTBITMIME: u128 = pack(b"8BITMIME");
+        const SMTPUTF8: u128 = pack(b"SMTPUTF8");
+        const CHUNKING: u128 = pack(b"CHUNKING");
+        const BINARYMIME: u128 = pack(b"BINARYMIME");
+        const DSN: u128 = pack(b"DSN");
+        const REQUIRETLS: u128 = pack(b"REQUIRETLS");
+        const DELIVERBY: u128 = pack(b"DELIVERBY");
+        const MT_PRIORITY: u128 = pack(b"MT-PRIORITY");
+        const FUTURERELEASE: u128 = pack(b"FUTURERELEASE");
+        const LIMITS: u128 = pack(b"LIMITS");
+        const ETRN: u128 = pack(b"ETRN");
+        const ATRN: u128 = pack(b"ATRN");
+        const VRFY: u128 = pack(b"VRFY");
+        const EXPN: u128 = pack(b"EXPN");
+        const HELP: u128 = pack(b"HELP");
+        const BURL: u128 = pack(b"BURL");
+        const CHECKPOINT: u128 = pack(b"CHECKPOINT");
+        const CONNEG: u128 = pack(b"CONNEG");
+        const CONPERM: u128 = pack(b"CONPERM");
+        const MTRK: u128 = pack(b"MTRK");
+        const NO_SOLICITING: u128 = pack(b"NO-SOLICITING");
+        const RRVS: u128 = pack(b"RRVS");
+        const TURN: u128 = pack(b"TURN");
+        const SEND: u128 = pack(b"SEND");
+        const SOML: u128 = pack(b"SOML");
+        const SAML: u128 = pack(b"SAML");
+        const VERB: u128 = pack(b"VERB");
+        const ONEX: u128 = pack(b"ONEX");
+        const UTF8SMTP: u128 = pack(b"UTF8SMTP");
+        Some(match word.len() {
+            3 => match packed {
+                DSN => Keyword::Dsn,
+                _ => return None,
+            },
+            4 => match packed {
+                SIZE => Keyword::Size,
+                AUTH => Keyword::Auth,
+                ETRN => Keyword::Etrn,
+                ATRN => Keyword::Atrn,
+                VRFY => Keyword::Vrfy,
+                EXPN => Keyword::Expn,
+                HELP => Keyword::Help,
+                BURL => Keyword::Burl,
+                MTRK => Keyword::Mtrk,
+                RRVS => Keyword::Rrvs,
+                TURN => Keyword::Turn,
+                SEND => Keyword::Send,
+                SOML => Keyword::Send,
+                SAML => Keyword::Send,
+                VERB => Keyword::Verb,
+                ONEX => Keyword::Onex,
+                _ => return None,
+            },
+            6 => match packed {
+                LIMITS => Keyword::Limits,
+                CONNEG => Keyword::Conneg,
+                _ => return None,
+            },
+            7 => match packed {
+                CONPERM => Keyword::Conperm,
+                _ => return None,
+            },
+            8 => match packed {
+                STARTTLS => Keyword::StartTls,
+                EIGHTBITMIME => Keyword::EightBitMime,
+                SMTPUTF8 => Keyword::SmtpUtf8,
+                CHUNKING => Keyword::Chunking,
+                UTF8SMTP => Keyword::Utf8Smtp,
+                _ => return None,
+            },
+            9 => match packed {
+                DELIVERBY => Keyword::DeliverBy,
+                _ => return None,
+            },
+            10 => match packed {
+                PIPELINING => Keyword::Pipelining,
+                BINARYMIME => Keyword::BinaryMime,
+                REQUIRETLS => Keyword::RequireTls,
+                CHECKPOINT => Keyword::Checkpoint,
+                _ => return None,
+            },
+            11 => match packed {
+                MT_PRIORITY => Keyword::MtPriority,
+                _ => return None,
+            },
+            13 => match packed {
+                FUTURERELEASE => Keyword::FutureRelease,
+                NO_SOLICITING => Keyword::NoSoliciting,
+                _ => return None,
+            },
             _ => return None,
         })
     }
@@ -285,8 +363,11 @@ pub enum CapabilityAnomaly {
     AuthFromXExps,
     /// A keyword was split by a space (`8 BITMIME`) and read as the joined keyword.
     SplitKeyword,
-    /// A line did not start with a valid keyword (RFC 5321 s4.1.1.1 `ehlo-keyword`); ignored.
+    /// A line did not start with anything like a keyword; ignored.
     MalformedLine,
+    /// A keyword used characters outside RFC 5321 s4.1.1.1's `ehlo-keyword` grammar
+    /// (Exim's `PIPE_CONNECT`); kept as unknown.
+    NonStandardKeyword,
     /// The same keyword was advertised twice.
     DuplicateKeyword,
     /// A known keyword's parameter was not what its RFC says (e.g. `SIZE abc`); ignored.
@@ -296,11 +377,12 @@ pub enum CapabilityAnomaly {
 }
 
 impl CapabilityAnomaly {
-    const ALL: [CapabilityAnomaly; 7] = [
+    const ALL: [CapabilityAnomaly; 8] = [
         CapabilityAnomaly::LegacyAuthEquals,
         CapabilityAnomaly::AuthFromXExps,
         CapabilityAnomaly::SplitKeyword,
         CapabilityAnomaly::MalformedLine,
+        CapabilityAnomaly::NonStandardKeyword,
         CapabilityAnomaly::DuplicateKeyword,
         CapabilityAnomaly::BadParameter,
         CapabilityAnomaly::Truncated,
@@ -314,7 +396,10 @@ impl CapabilityAnomaly {
             }
             CapabilityAnomaly::AuthFromXExps => "AUTH mechanisms were only advertised under X-EXPS",
             CapabilityAnomaly::SplitKeyword => "a keyword contained a space (e.g. '8 BITMIME')",
-            CapabilityAnomaly::MalformedLine => "a line did not start with a valid keyword",
+            CapabilityAnomaly::MalformedLine => "a line did not start with a keyword",
+            CapabilityAnomaly::NonStandardKeyword => {
+                "a keyword used characters the grammar does not allow"
+            }
             CapabilityAnomaly::DuplicateKeyword => "a keyword was advertised twice",
             CapabilityAnomaly::BadParameter => "a keyword's parameter was not valid",
             CapabilityAnomaly::Truncated => "too many keywords or parameters; extras were dropped",
@@ -357,29 +442,26 @@ enum NameKind {
     AddressLiteral,
 }
 
-/// A keyword upper-cased into a stack buffer; long enough for every registered keyword.
-struct UpperKeyword {
-    buf: [u8; 24],
-    len: usize,
+/// Packs up to 16 octets into an integer, first octet most significant.
+pub(crate) const fn pack(word: &[u8]) -> u128 {
+    let mut acc = 0u128;
+    let mut i = 0;
+    while i < word.len() {
+        acc = (acc << 8) | word[i] as u128;
+        i += 1;
+    }
+    acc
 }
 
-impl UpperKeyword {
-    fn new(word: &[u8]) -> Option<UpperKeyword> {
-        if word.len() > 24 {
-            return None;
-        }
-        let mut buf = [0u8; 24];
-        buf[..word.len()].copy_from_slice(word);
-        buf[..word.len()].make_ascii_uppercase();
-        Some(UpperKeyword {
-            buf,
-            len: word.len(),
-        })
+/// [`pack`] of the upper-cased word; `None` when it is longer than 16 octets or empty.
+#[inline]
+pub(crate) fn pack_upper(word: &[u8]) -> Option<u128> {
+    if word.is_empty() || word.len() > 16 {
+        return None;
     }
-
-    fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
-    }
+    Some(word.iter().fold(0u128, |acc, b| {
+        (acc << 8) | u128::from(b.to_ascii_uppercase())
+    }))
 }
 
 /// ```text
@@ -395,9 +477,116 @@ fn is_ehlo_keyword(word: &[u8]) -> bool {
     }
 }
 
-fn words(text: &[u8]) -> impl Iterator<Item = &[u8]> {
-    text.split(|b| matches!(b, b' ' | b'\t'))
-        .filter(|w| !w.is_empty())
+/// What real servers use as keywords beyond the grammar: `_` as well (Exim `PIPE_CONNECT`).
+fn is_lenient_keyword(word: &[u8]) -> bool {
+    word.first().is_some_and(u8::is_ascii_alphanumeric)
+        && word
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+}
+
+/// Measures the first word of `text` (up to a space or tab) and packs its first 16 octets,
+/// upper-cased, as [`pack`] does: one pass finds the keyword and its lookup key.
+///
+/// Works on eight octets at a time: keywords are looked up for every EHLO line, and a
+/// byte-by-byte loop costs more than the rest of the line's handling.
+#[inline]
+fn scan_word(text: &[u8]) -> (usize, u128) {
+    let mut block = [0u8; 16];
+    let head = text.len().min(16);
+    block[..head].copy_from_slice(&text[..head]);
+    let (halves, _) = block.as_chunks::<8>();
+    let high = u64::from_be_bytes(halves[0]);
+    let low = u64::from_be_bytes(halves[1]);
+    // Octets past the text are zero, which counts as a word end too.
+    let len = match first_blank(high) {
+        Some(i) => i,
+        None => match first_blank(low) {
+            Some(i) => 8 + i,
+            None => return (long_word_len(text), pack_upper_block(high, low, 16)),
+        },
+    }
+    .min(text.len());
+    (len, pack_upper_block(high, low, len))
+}
+
+/// The index (from the most significant octet) of the first space, tab or NUL in a
+/// big-endian word.
+#[inline]
+fn first_blank(word: u64) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    // Flags for octets equal to 0, SP or HT. Big-endian: the first octet is the highest,
+    // so take the highest flag; borrows only ever flag octets *below* a true match.
+    let flags = zero(word) | zero(word ^ (ONES * 0x20)) | zero(word ^ (ONES * 0x09));
+    (flags != 0).then(|| flags.leading_zeros() as usize / 8)
+}
+
+/// Upper-cases ASCII letters in eight octets at once.
+#[inline]
+fn upper_ascii(word: u64) -> u64 {
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let heptets = word & !HIGHS;
+    // The high bit of each octet is set where the octet is >= 'a' (resp. > 'z').
+    let at_least_a = heptets.wrapping_add(ONES * (0x80 - u64::from(b'a')));
+    let above_z = heptets.wrapping_add(ONES * (0x80 - u64::from(b'z') - 1));
+    let lower = (at_least_a ^ above_z) & !word & HIGHS;
+    word ^ (lower >> 2)
+}
+
+/// Packs the first `len` (at most 16) octets of the big-endian halves, upper-cased.
+#[inline]
+fn pack_upper_block(high: u64, low: u64, len: usize) -> u128 {
+    if len == 0 {
+        return 0;
+    }
+    let block = (u128::from(upper_ascii(high)) << 64) | u128::from(upper_ascii(low));
+    block >> ((16 - len) * 8)
+}
+
+/// The length of a word of more than 16 octets.
+#[cold]
+fn long_word_len(text: &[u8]) -> usize {
+    text.iter()
+        .position(|b| matches!(b, b' ' | b'\t' | 0))
+        .unwrap_or(text.len())
+}
+
+/// The words of a line, split on runs of spaces and tabs.
+#[derive(Clone)]
+struct Words<'a>(&'a [u8]);
+
+impl<'a> Iterator for Words<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let start = self.0.iter().position(|b| !matches!(b, b' ' | b'\t'))?;
+        let rest = &self.0[start..];
+        let end = rest
+            .iter()
+            .position(|b| matches!(b, b' ' | b'\t'))
+            .unwrap_or(rest.len());
+        self.0 = &rest[end..];
+        Some(&rest[..end])
+    }
+}
+
+/// The parameters of one keyword line: an optional first one (from `AUTH=first`) and the
+/// remaining words, read lazily so no line allocates.
+#[derive(Clone)]
+struct Params<'a> {
+    first: Option<&'a [u8]>,
+    rest: Words<'a>,
+}
+
+impl<'a> Iterator for Params<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        self.first.take().or_else(|| self.rest.next())
+    }
 }
 
 fn parse_u64(digits: &[u8]) -> Option<u64> {
@@ -427,46 +616,49 @@ impl Capabilities {
         let mut saw_auth = false;
         for line in lines {
             let text = line.text();
-            let mut parts = words(text);
-            let Some(mut word) = parts.next() else {
-                continue;
+            let text = match text.iter().position(|b| *b != b' ' && *b != b'\t') {
+                Some(start) => &text[start..],
+                None => continue,
             };
-            let mut params: Vec<&[u8]> = Vec::new();
+            let (len, packed) = scan_word(text);
+            let (mut word, rest) = text.split_at(len);
             // `AUTH=LOGIN PLAIN`: the keyword and the first mechanism share a word.
-            let mut legacy_auth = false;
-            if word.len() > 5 && word[..5].eq_ignore_ascii_case(b"AUTH=") {
-                params.push(&word[5..]);
+            let mut first = None;
+            if word.len() > 5 && word[4] == b'=' && word[..4].eq_ignore_ascii_case(b"AUTH") {
+                first = Some(&word[5..]);
                 word = &word[..4];
-                legacy_auth = true;
             }
-            params.extend(parts);
-            if word.eq_ignore_ascii_case(b"X-EXPS") {
-                x_exps
-                    .get_or_insert_with(Vec::new)
-                    .extend(params.iter().copied());
-                continue;
-            }
-            let Some(mut upper) = UpperKeyword::new(word) else {
-                caps.keep_unknown(word, &params);
-                continue;
+            let legacy_auth = first.is_some();
+            let mut params = Params {
+                first,
+                rest: Words(rest),
             };
-            let mut keyword = Keyword::from_upper(upper.as_bytes());
+            if word.len() == 6 && word.eq_ignore_ascii_case(b"X-EXPS") {
+                x_exps.get_or_insert_with(Vec::new).extend(params);
+                continue;
+            }
+            let mut keyword = if legacy_auth {
+                Some(Keyword::Auth)
+            } else {
+                Keyword::lookup_packed(word, packed)
+            };
             // `8 BITMIME` (Yahoo): a known keyword split by a space.
-            if keyword.is_none() {
-                if let Some(next) = params.first() {
-                    if let Some(joined) = UpperKeyword::new(&[word, next].concat()) {
-                        if let Some(k) = Keyword::from_upper(joined.as_bytes()) {
-                            keyword = Some(k);
-                            upper = joined;
-                            params.remove(0);
-                            caps.flag(CapabilityAnomaly::SplitKeyword);
-                        }
+            if keyword.is_none() && word.len() < 16 {
+                let mut peek = params.clone();
+                if let Some(next) = peek.next() {
+                    if let Some(k) = Keyword::lookup(&[word, next].concat()) {
+                        keyword = Some(k);
+                        params = peek;
+                        caps.flag(CapabilityAnomaly::SplitKeyword);
                     }
                 }
             }
             let Some(keyword) = keyword else {
-                if is_ehlo_keyword(upper.as_bytes()) {
-                    caps.keep_unknown(upper.as_bytes(), &params);
+                if is_ehlo_keyword(word) {
+                    caps.keep_unknown(word, params);
+                } else if is_lenient_keyword(word) {
+                    caps.flag(CapabilityAnomaly::NonStandardKeyword);
+                    caps.keep_unknown(word, params);
                 } else {
                     caps.flag(CapabilityAnomaly::MalformedLine);
                 }
@@ -483,15 +675,17 @@ impl Capabilities {
                 saw_auth = true;
             }
             caps.keywords |= keyword.bit();
-            caps.read_params(keyword, &params);
+            caps.read_params(keyword, params);
         }
         if let Some(mechanisms) = x_exps {
             if caps.has(Keyword::Auth) {
-                caps.keep_unknown(b"X-EXPS", &mechanisms);
+                caps.keep_unknown(b"X-EXPS", mechanisms.iter().copied());
             } else {
                 caps.keywords |= Keyword::Auth.bit();
                 caps.flag(CapabilityAnomaly::AuthFromXExps);
-                caps.read_params(Keyword::Auth, &mechanisms);
+                for name in mechanisms {
+                    caps.add_mechanism(name);
+                }
             }
         }
         caps
@@ -512,10 +706,10 @@ impl Capabilities {
         self.name_end = name.len();
     }
 
-    fn read_params(&mut self, keyword: Keyword, params: &[&[u8]]) {
+    fn read_params<'a>(&mut self, keyword: Keyword, mut params: impl Iterator<Item = &'a [u8]>) {
         match keyword {
             // RFC 1870 s4: `SIZE [number]`; no value or 0 means no fixed limit.
-            Keyword::Size => match params.first() {
+            Keyword::Size => match params.next() {
                 None => {}
                 Some(value) => match parse_u64(value) {
                     Some(0) => self.size = None,
@@ -531,7 +725,7 @@ impl Capabilities {
             }
             // RFC 2852 s4: `DELIVERBY [min-by-time]`.
             Keyword::DeliverBy => {
-                if let Some(value) = params.first() {
+                if let Some(value) = params.next() {
                     match parse_u64(value).and_then(|v| u32::try_from(v).ok()) {
                         Some(seconds) => self.deliver_by = Some(seconds),
                         None => self.flag(CapabilityAnomaly::BadParameter),
@@ -540,13 +734,13 @@ impl Capabilities {
             }
             // RFC 6710 s4: `MT-PRIORITY [priority-profile]`.
             Keyword::MtPriority => {
-                if let Some(profile) = params.first() {
+                if let Some(profile) = params.next() {
                     self.mt_priority = Some(String::from_utf8_lossy(profile).into_owned());
                 }
             }
             // RFC 4865 s3: `FUTURERELEASE max-future-release-interval max-future-release-date-time`.
-            Keyword::FutureRelease => match params {
-                [interval, date, ..] => match parse_u64(interval) {
+            Keyword::FutureRelease => match (params.next(), params.next()) {
+                (Some(interval), Some(date)) => match parse_u64(interval) {
                     Some(max_interval) => {
                         self.future_release = Some(FutureRelease {
                             max_interval,
@@ -586,11 +780,7 @@ impl Capabilities {
     }
 
     fn add_mechanism(&mut self, name: &[u8]) {
-        let Some(upper) = UpperKeyword::new(name) else {
-            self.flag(CapabilityAnomaly::BadParameter);
-            return;
-        };
-        if let Some(index) = Mechanism::known_index(upper.as_bytes()) {
+        if let Some(index) = Mechanism::lookup(name) {
             self.auth_known |= 1 << index;
             return;
         }
@@ -607,23 +797,25 @@ impl Capabilities {
         }
     }
 
-    fn keep_unknown(&mut self, keyword: &[u8], params: &[&[u8]]) {
+    fn keep_unknown<'a>(&mut self, keyword: &[u8], params: impl Iterator<Item = &'a [u8]>) {
         let keyword = String::from_utf8_lossy(keyword).to_ascii_uppercase();
         if self.unknown.iter().any(|e| e.keyword == keyword) {
             self.flag(CapabilityAnomaly::DuplicateKeyword);
             return;
         }
-        if self.unknown.len() == MAX_UNKNOWN || params.len() > MAX_PARAMS {
+        if self.unknown.len() == MAX_UNKNOWN {
             self.flag(CapabilityAnomaly::Truncated);
-            if self.unknown.len() == MAX_UNKNOWN {
-                return;
-            }
+            return;
         }
-        let params = params
-            .iter()
-            .take(MAX_PARAMS)
-            .map(|p| String::from_utf8_lossy(p).into_owned())
-            .collect();
+        let mut kept = Vec::new();
+        for param in params {
+            if kept.len() == MAX_PARAMS {
+                self.flag(CapabilityAnomaly::Truncated);
+                break;
+            }
+            kept.push(String::from_utf8_lossy(param).into_owned());
+        }
+        let params = kept;
         self.unknown.push(Extension { keyword, params });
     }
 
@@ -782,3 +974,18 @@ impl fmt::Debug for Capabilities {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod scan_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn scan_word_matches_a_plain_loop(text in proptest::collection::vec(prop_oneof![Just(b' '), Just(b'\t'), Just(0u8), Just(b'a'), Just(b'z'), Just(b'{'), Just(b'`'), Just(b'-'), any::<u8>()], 0..40)) {
+            let len = text.iter().position(|b| matches!(b, b' ' | b'\t' | 0)).unwrap_or(text.len());
+            let expected = text[..len.min(16)].iter().fold(0u128, |acc, b| (acc << 8) | u128::from(b.to_ascii_uppercase()));
+            prop_assert_eq!(scan_word(&text), (len, expected));
+        }
+    }
+}

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::capabilities::{pack, pack_upper};
+
 /// A SASL mechanism name. Names are case-insensitive on the wire (RFC 4422 s3.1) and are
 /// kept here in their registered upper-case spelling; unknown names are kept as
 /// [`Mechanism::Other`] (upper-cased).
@@ -77,41 +79,57 @@ impl Mechanism {
         {
             return None;
         }
-        let mut upper = [0u8; 20];
-        let upper = &mut upper[..name.len()];
-        upper.copy_from_slice(name);
-        upper.make_ascii_uppercase();
-        Some(match Self::known_index(upper) {
+        Some(match Self::lookup(name) {
             Some(index) => KNOWN[index].1.clone(),
             // Checked above: every byte is ASCII, so this is valid UTF-8.
-            None => Mechanism::Other(String::from_utf8_lossy(upper).into_owned()),
+            None => Mechanism::Other(String::from_utf8_lossy(name).to_ascii_uppercase()),
         })
     }
 
-    /// The position in the table of known names of an upper-case name, without allocating.
-    pub(crate) fn known_index(upper: &[u8]) -> Option<usize> {
-        Some(match upper {
-            b"PLAIN" => 0,
-            b"LOGIN" => 1,
-            b"XOAUTH2" => 2,
-            b"OAUTHBEARER" => 3,
-            b"CRAM-MD5" => 4,
-            b"SCRAM-SHA-256" => 5,
-            b"SCRAM-SHA-256-PLUS" => 6,
-            b"SCRAM-SHA-1" => 7,
-            b"SCRAM-SHA-1-PLUS" => 8,
-            b"DIGEST-MD5" => 9,
-            b"CRAM-SHA1" => 10,
-            b"GSSAPI" => 11,
-            b"NTLM" => 12,
-            b"EXTERNAL" => 13,
-            b"ANONYMOUS" => 14,
-            b"XOAUTH" => 15,
+    /// The position in the table of known names of a name in any case, without allocating
+    /// (names of up to 16 octets are packed into an integer and matched as one).
+    pub(crate) fn lookup(name: &[u8]) -> Option<usize> {
+        if name.len() > 16 {
+            return [6, 8]
+                .into_iter()
+                .find(|&i| KNOWN[i].0.as_bytes().eq_ignore_ascii_case(name));
+        }
+        const PLAIN: u128 = pack(b"PLAIN");
+        const LOGIN: u128 = pack(b"LOGIN");
+        const XOAUTH2: u128 = pack(b"XOAUTH2");
+        const OAUTHBEARER: u128 = pack(b"OAUTHBEARER");
+        const CRAM_MD5: u128 = pack(b"CRAM-MD5");
+        const SCRAM_SHA_256: u128 = pack(b"SCRAM-SHA-256");
+        const SCRAM_SHA_1: u128 = pack(b"SCRAM-SHA-1");
+        const SCRAM_SHA_1_PLUS: u128 = pack(b"SCRAM-SHA-1-PLUS");
+        const DIGEST_MD5: u128 = pack(b"DIGEST-MD5");
+        const CRAM_SHA1: u128 = pack(b"CRAM-SHA1");
+        const GSSAPI: u128 = pack(b"GSSAPI");
+        const NTLM: u128 = pack(b"NTLM");
+        const EXTERNAL: u128 = pack(b"EXTERNAL");
+        const ANONYMOUS: u128 = pack(b"ANONYMOUS");
+        const XOAUTH: u128 = pack(b"XOAUTH");
+        Some(match pack_upper(name)? {
+            PLAIN => 0,
+            LOGIN => 1,
+            XOAUTH2 => 2,
+            OAUTHBEARER => 3,
+            CRAM_MD5 => 4,
+            SCRAM_SHA_256 => 5,
+            SCRAM_SHA_1 => 7,
+            SCRAM_SHA_1_PLUS => 8,
+            DIGEST_MD5 => 9,
+            CRAM_SHA1 => 10,
+            GSSAPI => 11,
+            NTLM => 12,
+            EXTERNAL => 13,
+            ANONYMOUS => 14,
+            XOAUTH => 15,
             _ => return None,
         })
     }
 
-    /// The known mechanism at `index` of the table (see [`Mechanism::known_index`]).
+    /// The known mechanism at `index` of the table (see `Mechanism::lookup`).
     pub(crate) fn from_known_index(index: usize) -> Option<Mechanism> {
         KNOWN.get(index).map(|(_, m)| m.clone())
     }
@@ -177,7 +195,11 @@ mod tests {
             Ok(Mechanism::Other("PLAIN-CLIENTTOKEN".into()))
         );
         for (index, (name, mechanism)) in KNOWN.iter().enumerate() {
-            assert_eq!(Mechanism::known_index(name.as_bytes()), Some(index));
+            assert_eq!(Mechanism::lookup(name.as_bytes()), Some(index));
+            assert_eq!(
+                Mechanism::lookup(name.to_ascii_lowercase().as_bytes()),
+                Some(index)
+            );
             assert_eq!(mechanism.index(), Some(index));
             assert_eq!(mechanism.as_str(), *name);
             assert_eq!(name.parse::<Mechanism>().as_ref(), Ok(mechanism));

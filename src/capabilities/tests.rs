@@ -204,6 +204,15 @@ fn extension_parameters() {
     assert!(c.has_anomaly(CapabilityAnomaly::DuplicateKeyword));
     assert_eq!(c.unknown().len(), 1);
     assert!(caps("250-mx\n250 ?weird").has_anomaly(CapabilityAnomaly::MalformedLine));
+    let exim = caps("250-mx Hello\n250-PIPE_CONNECT\n250 PRDR");
+    assert_eq!(
+        exim.unknown()
+            .iter()
+            .map(|e| e.keyword())
+            .collect::<Vec<_>>(),
+        ["PIPE_CONNECT", "PRDR"]
+    );
+    assert!(exim.has_anomaly(CapabilityAnomaly::NonStandardKeyword));
 }
 
 #[test]
