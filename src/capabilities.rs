@@ -645,12 +645,12 @@ impl Capabilities {
             // `8 BITMIME` (Yahoo): a known keyword split by a space.
             if keyword.is_none() && word.len() < 16 {
                 let mut peek = params.clone();
-                if let Some(next) = peek.next() {
-                    if let Some(k) = Keyword::lookup(&[word, next].concat()) {
-                        keyword = Some(k);
-                        params = peek;
-                        caps.flag(CapabilityAnomaly::SplitKeyword);
-                    }
+                if let Some(next) = peek.next()
+                    && let Some(k) = Keyword::lookup(&[word, next].concat())
+                {
+                    keyword = Some(k);
+                    params = peek;
+                    caps.flag(CapabilityAnomaly::SplitKeyword);
                 }
             }
             let Some(keyword) = keyword else {

@@ -257,10 +257,10 @@ impl ReplyDecoder {
                 },
             })?;
             p.coded_lines = p.coded_lines.saturating_add(1);
-            if let Some(previous) = p.code {
-                if previous != parsed.code {
-                    p.anomalies.insert(Anomaly::InconsistentCodes);
-                }
+            if let Some(previous) = p.code
+                && previous != parsed.code
+            {
+                p.anomalies.insert(Anomaly::InconsistentCodes);
             }
             // RFC 5321 s4.2.1: the last line carries the reply code; keep the latest.
             p.code = Some(parsed.code);
@@ -280,10 +280,10 @@ impl ReplyDecoder {
             if !code.is_standard() {
                 p.anomalies.insert(Anomaly::NonStandardCode);
             }
-            if let Some(enhanced) = p.enhanced {
-                if u16::from(enhanced.class) != code.value() / 100 {
-                    p.anomalies.insert(Anomaly::EnhancedClassMismatch);
-                }
+            if let Some(enhanced) = p.enhanced
+                && u16::from(enhanced.class) != code.value() / 100
+            {
+                p.anomalies.insert(Anomaly::EnhancedClassMismatch);
             }
             let reply = Reply {
                 raw: input[..end].to_vec(),

@@ -67,11 +67,11 @@ impl LineEnds {
     #[inline]
     pub(crate) fn push(&mut self, end: usize) {
         let len = usize::from(self.len);
-        if len < Self::CAPACITY {
-            if let Ok(end) = u16::try_from(end) {
-                self.ends[len] = end;
-                self.len += 1;
-            }
+        if len < Self::CAPACITY
+            && let Ok(end) = u16::try_from(end)
+        {
+            self.ends[len] = end;
+            self.len += 1;
         }
     }
 

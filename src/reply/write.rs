@@ -67,10 +67,10 @@ impl Reply {
         if !code.is_standard() {
             return Err(ReplyWriteError::NonStandardCode(code));
         }
-        if let Some(enhanced) = enhanced {
-            if u16::from(enhanced.class) != code.value() / 100 {
-                return Err(ReplyWriteError::EnhancedClassMismatch { code, enhanced });
-            }
+        if let Some(enhanced) = enhanced
+            && u16::from(enhanced.class) != code.value() / 100
+        {
+            return Err(ReplyWriteError::EnhancedClassMismatch { code, enhanced });
         }
         let mut raw = Vec::with_capacity(64);
         let mut starts = Vec::new();
