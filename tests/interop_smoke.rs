@@ -215,7 +215,9 @@ fn mx_offers_starttls_and_refuses_relay_and_unknown_users() {
 
 #[test]
 fn plain_port_offers_no_starttls() {
-    let Some(server) = server("plain") else { return };
+    let Some(server) = server("plain") else {
+        return;
+    };
     let mut session = Session::open(server.addr(server.plain));
     let keywords = ehlo(&mut session, &server);
     assert!(!has(&keywords, "STARTTLS"), "PLAIN must not offer STARTTLS");
@@ -225,7 +227,9 @@ fn plain_port_offers_no_starttls() {
 
 #[test]
 fn submission_offers_auth_only_after_tls() {
-    let Some(server) = server("submission") else { return };
+    let Some(server) = server("submission") else {
+        return;
+    };
     let mut session = Session::open(server.addr(server.submission));
     let keywords = ehlo(&mut session, &server);
     assert!(has(&keywords, "STARTTLS"), "submission must offer STARTTLS");
@@ -246,7 +250,10 @@ fn lmtp_answers_lhlo_and_rejects_unknown_users() {
     let mut session = Session::open(server.addr(server.lmtp));
     let reply = session.command("LHLO test.example");
     assert_eq!(reply.code().value(), 250, "LHLO: {reply}");
-    assert!(has(&keywords(&reply), "PIPELINING"), "no PIPELINING in {reply}");
+    assert!(
+        has(&keywords(&reply), "PIPELINING"),
+        "no PIPELINING in {reply}"
+    );
     let reply = session.command("MAIL FROM:<a@example.org>");
     assert_eq!(reply.code().value(), 250, "MAIL: {reply}");
     let reply = session.command("RCPT TO:<nobody@example.test>");
