@@ -48,9 +48,13 @@
 #                                      recipient after the final dot, delivers to a Maildir.
 #
 # Test accounts and limits
-#   sender@example.test / sansio-test-password   SASL login (PLAIN, LOGIN); also has a mailbox
-#   user@example.test                            mailbox only (same password for LMTP/Dovecot)
-#   message_size_limit = 200000 octets (SIZE 200000; bigger DATA gets 552 5.3.4)
+#   sender@example.test / sansio-test-password   SASL login (PLAIN, LOGIN) and a mailbox
+#   user@example.test   / sansio-test-password   the usual recipient; may log in too
+#   A wrong password gets "535 5.7.8 Error: authentication failed: (reason unavailable)" about
+#   2 s later (Dovecot's auth_failure_delay).
+#   message_size_limit = 200000 octets, advertised as SIZE 200000. MAIL FROM with SIZE=200001
+#   or more gets "552 5.3.4 Message size exceeds fixed limit"; a longer message sent without
+#   SIZE= gets "552 5.3.4 Error: message file too big" after the final dot.
 #   TLS: a test CA (ca.pem) signs the server certificate (CN localhost, SAN DNS:localhost and
 #        IP:127.0.0.1). Trust ca.pem ($SMTP_SANSIO_CA) with the client's --ca.
 #
@@ -67,11 +71,17 @@
 #   ports.env        the ports and mailbox owner the instance was started with
 #
 # Reading delivered mail back
-#   A delivered message is one file in the Maildir's new/ directory; the newest one is
-#   `ls -t "$SMTP_SANSIO_MAILDIR/new" | head -n1` (or match on a unique header you sent).
-#   The file holds the message as sent, with CRLF turned into LF and dot-stuffing undone, after
-#   the header lines the server prepends (Return-Path, Delivered-To, Received). Nothing is
-#   added to or rewritten in the message itself (no Message-ID, Date or address rewriting).
+#   A delivered message is one file in the Maildir's new/ directory. Delivery happens just
+#   after the server's 250 to the final dot, so poll new/ for a moment (up to a few seconds).
+#   Send a unique header (X-Test-Id: <random>) and look for the file that contains it: mtimes
+#   have one-second resolution, so "newest file" (`ls -t "$SMTP_SANSIO_MAILDIR/new" | head -n1`)
+#   is only safe with one message in flight. From that header on, the file holds the message
+#   exactly as sent, with CRLF turned into LF and dot-stuffing undone; before it are the lines
+#   the server prepends: Return-Path, X-Original-To, Delivered-To, Received (Postfix, SMTP)
+#   or Return-Path, Received (Dovecot, LMTP). Nothing in the message itself is added or
+#   rewritten (no Message-ID, Date, To or address rewriting for network clients).
+#   The Maildirs belong to the user who ran `start` through sudo ($SUDO_UID), or to nobody when
+#   root ran it: run the tests as that user, or as root.
 
 set -euo pipefail
 
@@ -150,8 +160,8 @@ ensure_root() {
     fi
     cat >&2 <<EOF
 mailserver: notice: '$1' needs root (Postfix's master runs as root) and this shell is neither
-mailserver: root nor allowed to use passwordless sudo. The interop mail server was NOT started;
-mailserver: run this script as root or with sudo, or skip the interop tests (exit code 3).
+mailserver: root nor allowed to use passwordless sudo, so nothing was done. Run this script as
+mailserver: root or with sudo, or skip the interop tests (exit code 3).
 EOF
     exit 3
 }
@@ -444,7 +454,8 @@ configure() {
     touch "$MARKER"
     mkdir -p "$LOG_DIR" "$MAIL_DIR" "$LMTP_MAIL_DIR"
     mailbox_owner
-    chown "$MB_UID:$MB_GID" "$MAIL_DIR" "$LMTP_MAIL_DIR"
+    # Recursively: a previous start may have been by another user (root's mail is nobody's).
+    chown -R "$MB_UID:$MB_GID" "$MAIL_DIR" "$LMTP_MAIL_DIR"
     chmod 755 "$MAIL_DIR" "$LMTP_MAIL_DIR"
     make_certificates
     write_postfix_config
@@ -607,23 +618,23 @@ cmd_stop() {
     esac
     ensure_root stop "$@"
     load_ports
-    local pid
-    if pid=$(postfix_pid); then
+    # Signal both masters first, then wait for both: each takes a second or three to exit.
+    local pf_pid='' dc_pid='' name pid
+    if pf_pid=$(postfix_pid); then
         postfix -c "$PF_CONF" stop || true
-        wait_gone "$pid" 15 || {
-            log "postfix master $pid did not exit; sending SIGKILL"
-            kill -KILL "$pid" 2>/dev/null || true
-        }
-        log "stopped postfix (master pid $pid)"
     fi
-    if pid=$(dovecot_pid); then
-        kill -TERM "$pid"
-        wait_gone "$pid" 15 || {
-            log "dovecot master $pid did not exit; sending SIGKILL"
-            kill -KILL "$pid" 2>/dev/null || true
-        }
-        log "stopped dovecot (master pid $pid)"
+    if dc_pid=$(dovecot_pid); then
+        kill -TERM "$dc_pid"
     fi
+    for name in postfix dovecot; do
+        [[ $name == postfix ]] && pid=$pf_pid || pid=$dc_pid
+        [[ -n $pid ]] || continue
+        if ! wait_gone "$pid" 15; then
+            log "$name master $pid did not exit; sending SIGKILL"
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        log "stopped $name (master pid $pid)"
+    done
     local deadline=$((SECONDS + 15)) p open
     while :; do
         open=()
@@ -646,17 +657,22 @@ cmd_stop() {
     fi
 }
 
+# One line per master, one for the ports; exit 0 only when every port answers 220. Without
+# root the pid files may be unreadable, so then the ports alone decide.
 cmd_status() {
     load_ports
-    local rc=0 pid
-    if pid=$(postfix_pid); then echo "postfix: running (master pid $pid, config $PF_CONF)"; else
-        echo "postfix: not running"
-        rc=1
-    fi
-    if pid=$(dovecot_pid); then echo "dovecot: running (master pid $pid, config $DC_CONF)"; else
-        echo "dovecot: not running"
-        rc=1
-    fi
+    local rc=0 pid name file
+    for name in postfix dovecot; do
+        [[ $name == postfix ]] && file=$PF_QUEUE/pid/master.pid || file=$DC_BASE/master.pid
+        if pid=$("${name}_pid"); then
+            echo "$name: running (master pid $pid)"
+        elif [[ -e $file && ! -r $file ]]; then
+            echo "$name: unknown ($file is not readable by this user)"
+        else
+            echo "$name: not running"
+            rc=1
+        fi
+    done
     local down
     down=$(probe_all)
     if [[ -z $down ]]; then echo "ports: all answer 220 ($(all_ports))"; else
