@@ -536,7 +536,9 @@ show_logs() {
 start_dovecot() {
     dovecot_pid >/dev/null && return 0
     doveconf -c "$DC_CONF" -n >/dev/null || die "dovecot rejects $DC_CONF (see above)"
-    dovecot -c "$DC_CONF" || {
+    # The daemons must not inherit our stdout/stderr: Dovecot's log process keeps them open,
+    # and a caller reading our output through a pipe (`start | tee`) would then never see EOF.
+    dovecot -c "$DC_CONF" </dev/null >>"$LOG_DIR/dovecot.log" 2>&1 || {
         show_logs
         die "dovecot -c $DC_CONF failed to start"
     }
@@ -545,7 +547,7 @@ start_dovecot() {
 start_postfix() {
     postfix_pid >/dev/null && return 0
     postfix -c "$PF_CONF" check || die "postfix check failed for $PF_CONF (see above)"
-    postfix -c "$PF_CONF" start || {
+    postfix -c "$PF_CONF" start </dev/null >>"$LOG_DIR/postfix.log" 2>&1 || {
         show_logs
         die "postfix -c $PF_CONF start failed"
     }
@@ -588,7 +590,7 @@ cmd_start() {
         started+=(dovecot)
     fi
     if postfix_pid >/dev/null; then
-        ((CHANGED)) && postfix -c "$PF_CONF" reload
+        ((CHANGED)) && postfix -c "$PF_CONF" reload </dev/null >>"$LOG_DIR/postfix.log" 2>&1
     else
         start_postfix
         started+=(postfix)
