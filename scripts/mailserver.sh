@@ -524,32 +524,57 @@ port_listening() {
     timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$HOST" "$1" 2>/dev/null
 }
 
-show_logs() {
+# The lines that explain a failed start: only what was logged since this start began, each
+# line once (timestamps and pids dropped: the probes repeat them), warnings and errors first.
+LOG_OFFSETS=()
+mark_logs() {
     local f
+    LOG_OFFSETS=()
     for f in "$LOG_DIR/postfix.log" "$LOG_DIR/dovecot.log"; do
-        [[ -s $f ]] || continue
-        log "last lines of $f:"
-        tail -n 25 "$f" >&2
+        LOG_OFFSETS+=("$(stat -c %s "$f" 2>/dev/null || echo 0)")
     done
 }
 
+show_logs() {
+    local f i=0 since
+    for f in "$LOG_DIR/postfix.log" "$LOG_DIR/dovecot.log"; do
+        since=${LOG_OFFSETS[i]:-0}
+        i=$((i + 1))
+        [[ -s $f ]] || continue
+        log "warnings and errors in $f during this start:"
+        tail -c "+$((since + 1))" "$f" | grep -aiE 'warning|error|fatal|panic|fail' |
+            sed -E 's/^[A-Z][a-z]{2} +[0-9]+ [0-9:]+ //; s/\[[0-9]+\]//' | awk '!seen[$0]++' |
+            head -n 15 >&2 || true
+        log "last lines of $f:"
+        tail -c "+$((since + 1))" "$f" | grep -avE '(C|c)onnect from|(D|d)isconnect from' |
+            sed -E 's/^[A-Z][a-z]{2} +[0-9]+ [0-9:]+ //; s/\[[0-9]+\]//' | awk '!seen[$0]++' |
+            tail -n 8 >&2 || true
+    done
+}
+
+# Each start_* returns non-zero (after saying why) instead of exiting, so that cmd_start can
+# stop what it already started.
 start_dovecot() {
-    dovecot_pid >/dev/null && return 0
-    doveconf -c "$DC_CONF" -n >/dev/null || die "dovecot rejects $DC_CONF (see above)"
+    doveconf -c "$DC_CONF" -n >/dev/null || {
+        log "dovecot rejects $DC_CONF (see above)"
+        return 1
+    }
     # The daemons must not inherit our stdout/stderr: Dovecot's log process keeps them open,
     # and a caller reading our output through a pipe (`start | tee`) would then never see EOF.
     dovecot -c "$DC_CONF" </dev/null >>"$LOG_DIR/dovecot.log" 2>&1 || {
-        show_logs
-        die "dovecot -c $DC_CONF failed to start"
+        log "dovecot -c $DC_CONF failed to start"
+        return 1
     }
 }
 
 start_postfix() {
-    postfix_pid >/dev/null && return 0
-    postfix -c "$PF_CONF" check || die "postfix check failed for $PF_CONF (see above)"
+    postfix -c "$PF_CONF" check || {
+        log "postfix check failed for $PF_CONF (see above)"
+        return 1
+    }
     postfix -c "$PF_CONF" start </dev/null >>"$LOG_DIR/postfix.log" 2>&1 || {
-        show_logs
-        die "postfix -c $PF_CONF start failed"
+        log "postfix -c $PF_CONF start failed"
+        return 1
     }
 }
 
@@ -559,8 +584,8 @@ wait_for_ports() {
         down=$(probe_all)
         [[ -z $down ]] && return 0
         if ((SECONDS >= deadline)); then
-            show_logs
-            die "not answering 220 after ${START_TIMEOUT}s: $down"
+            log "not answering 220 after ${START_TIMEOUT}s: $down"
+            return 1
         fi
         sleep 0.3
     done
@@ -570,7 +595,6 @@ cmd_start() {
     ensure_root start
     ports_from_environment
     install_packages
-    local started=()
     if ! postfix_pid >/dev/null || ! dovecot_pid >/dev/null; then
         # Refuse to start over ports that something else holds: the tests would talk to it.
         local p
@@ -583,19 +607,28 @@ cmd_start() {
         done
     fi
     configure
+    mark_logs
+    local started=() ok=1
     if dovecot_pid >/dev/null; then
         ((CHANGED)) && kill -HUP "$(dovecot_pid)"
-    else
-        start_dovecot
+    elif start_dovecot; then
         started+=(dovecot)
-    fi
-    if postfix_pid >/dev/null; then
-        ((CHANGED)) && postfix -c "$PF_CONF" reload </dev/null >>"$LOG_DIR/postfix.log" 2>&1
     else
-        start_postfix
-        started+=(postfix)
+        ok=0
     fi
-    wait_for_ports
+    if ((ok)) && postfix_pid >/dev/null; then
+        ((CHANGED)) && postfix -c "$PF_CONF" reload </dev/null >>"$LOG_DIR/postfix.log" 2>&1
+    elif ((ok)) && start_postfix; then
+        started+=(postfix)
+    else
+        ok=0
+    fi
+    ((ok)) && wait_for_ports || ok=0
+    if ((!ok)); then
+        show_logs
+        ((${#started[@]} == 0)) || stop_masters "${started[@]}"
+        die "the interop mail server did not start (state and logs: $STATE)"
+    fi
     if ((${#started[@]})); then
         log "started ${started[*]}; all ports answer 220 (state: $STATE)"
     else
@@ -611,6 +644,28 @@ wait_gone() {
     done
 }
 
+# stop_masters NAME...: stop our Postfix and/or Dovecot master, if running, and wait for them.
+# Both are signalled first, then waited for: each takes a second or three to exit.
+stop_masters() {
+    local name pid pids=()
+    for name in "$@"; do
+        pid=$("${name}_pid") || continue
+        case $name in
+        postfix) postfix -c "$PF_CONF" stop </dev/null >>"$LOG_DIR/postfix.log" 2>&1 || true ;;
+        dovecot) kill -TERM "$pid" ;;
+        esac
+        pids+=("$name:$pid")
+    done
+    for name in "${pids[@]}"; do
+        pid=${name#*:} name=${name%%:*}
+        if ! wait_gone "$pid" 15; then
+            log "$name master $pid did not exit; sending SIGKILL"
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        log "stopped $name (master pid $pid)"
+    done
+}
+
 cmd_stop() {
     local clean=0
     case ${1:-} in
@@ -620,23 +675,7 @@ cmd_stop() {
     esac
     ensure_root stop "$@"
     load_ports
-    # Signal both masters first, then wait for both: each takes a second or three to exit.
-    local pf_pid='' dc_pid='' name pid
-    if pf_pid=$(postfix_pid); then
-        postfix -c "$PF_CONF" stop || true
-    fi
-    if dc_pid=$(dovecot_pid); then
-        kill -TERM "$dc_pid"
-    fi
-    for name in postfix dovecot; do
-        [[ $name == postfix ]] && pid=$pf_pid || pid=$dc_pid
-        [[ -n $pid ]] || continue
-        if ! wait_gone "$pid" 15; then
-            log "$name master $pid did not exit; sending SIGKILL"
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-        log "stopped $name (master pid $pid)"
-    done
+    stop_masters postfix dovecot
     local deadline=$((SECONDS + 15)) p open
     while :; do
         open=()
