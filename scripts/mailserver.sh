@@ -138,7 +138,9 @@ ports_from_environment() {
     PORT_LMTP=${SMTP_SANSIO_PORT_LMTP:-2424}
     local p
     for p in "$PORT_MX" "$PORT_PLAIN" "$PORT_SUBMISSION" "$PORT_SUBMISSIONS" "$PORT_LMTP"; do
-        [[ $p =~ ^[0-9]+$ ]] && ((p > 0 && p < 65536)) || die "bad port number: $p"
+        if ! [[ $p =~ ^[0-9]+$ ]] || ((p == 0 || p > 65535)); then
+            die "bad port number: $p"
+        fi
     done
 }
 
@@ -494,9 +496,11 @@ dovecot_pid() {
     echo "$pid"
 }
 
-# Prints one line per port that is not answering with a 220 greeting, nothing when all do.
+# probe_plain PORT / probe_tls PORT: true when the port greets with 220 (then QUIT).
+# The inner script's $0 and $1 are the host and port, hence the single quotes.
 probe_plain() {
     local port=$1
+    # shellcheck disable=SC2016
     timeout 5 bash -c '
         exec 3<>"/dev/tcp/$0/$1" || exit 1
         IFS= read -r -t 4 line <&3 || exit 1
@@ -506,10 +510,15 @@ probe_plain() {
 
 probe_tls() {
     local port=$1
-    printf 'QUIT\r\n' | timeout 5 openssl s_client -connect "$HOST:$port" -servername localhost \
-        -CAfile "$TLS_DIR/ca.pem" -verify_return_error -quiet 2>/dev/null | grep -q '^220[ -]'
+    local out
+    # Read it all first: `| grep -q` could close the pipe early and fail the probe on SIGPIPE.
+    out=$(printf 'QUIT\r\n' | timeout 5 openssl s_client -connect "$HOST:$port" \
+        -servername localhost -CAfile "$TLS_DIR/ca.pem" -verify_return_error -quiet 2>/dev/null) ||
+        true
+    grep -q '^220[ -]' <<<"$out"
 }
 
+# Prints the ports that do not greet with 220, nothing when all do.
 probe_all() {
     local failed=()
     probe_plain "$PORT_MX" || failed+=("mx:$PORT_MX")
@@ -521,6 +530,7 @@ probe_all() {
 }
 
 port_listening() {
+    # shellcheck disable=SC2016
     timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$HOST" "$1" 2>/dev/null
 }
 
