@@ -198,6 +198,8 @@ install_packages() {
         made_policy=1
         # shellcheck disable=SC2064
         trap "rm -f '$policy'" EXIT
+        # shellcheck disable=SC2064
+        trap "rm -f '$policy'; exit 1" INT TERM
     fi
     local apt=(apt-get -y -q -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef
         -o Dpkg::Options::=--force-confold install --no-install-recommends "${PACKAGES[@]}")
@@ -211,7 +213,7 @@ install_packages() {
     fi
     if ((made_policy)); then
         rm -f "$policy"
-        trap - EXIT
+        trap - EXIT INT TERM
     fi
     have_binaries || die "packages installed but postfix/dovecot binaries are still missing"
 }
@@ -477,11 +479,15 @@ EOF
 
 pid_alive() { [[ -n ${1:-} && -d /proc/$1 ]]; }
 
+# Our Postfix is the master whose pid is in our queue directory and which runs in it (the
+# master chdirs to its queue_directory): a reused pid or the system's Postfix never matches.
 postfix_pid() {
-    local f=$PF_QUEUE/pid/master.pid pid
+    local f=$PF_QUEUE/pid/master.pid pid cwd
     [[ -r $f ]] || return 1
     pid=$(tr -dc 0-9 <"$f")
     pid_alive "$pid" && grep -qa master "/proc/$pid/cmdline" 2>/dev/null || return 1
+    cwd=$(readlink "/proc/$pid/cwd" 2>/dev/null) || cwd=$PF_QUEUE # unreadable unless root
+    [[ $cwd == "$PF_QUEUE" ]] || return 1
     echo "$pid"
 }
 
