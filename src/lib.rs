@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod data;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod reply;
@@ -15,6 +16,10 @@ mod secret;
 mod stage;
 
 pub use auth::{InvalidMechanism, Mechanism};
+pub use data::{
+    BdatChunker, BdatConfig, DataDecoder, DataEncoder, DecodeProgress, EncodeSummary,
+    RFC_TEXT_LINE_LENGTH,
+};
 pub use reply::{
     Anomalies, Anomaly, Category, Decoded, EnhancedCode, Reply, ReplyCode, ReplyDecoder,
     ReplyError, ReplyLimits, ReplyLine, ReplyWriteError, Severity, parse_reply,
