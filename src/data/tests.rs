@@ -412,9 +412,37 @@ fn mail_bytes() -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec(octet, 0..300)
 }
 
+/// Mostly well-formed CRLF text over several fast-path blocks: lines of 0 to 1100 octets
+/// (some over the 998 limit), some starting with a dot, most ending in CRLF, a few in a bare
+/// CR or LF or in nothing at all.
+fn mail_lines() -> impl Strategy<Value = Vec<u8>> {
+    let line = (
+        any::<bool>(),
+        prop_oneof![8 => 0usize..100, 1 => 900usize..1100],
+        prop_oneof![
+            12 => Just(&b"\r\n"[..]),
+            1 => Just(&b"\n"[..]),
+            1 => Just(&b"\r"[..]),
+            1 => Just(&b""[..]),
+        ],
+        any::<u8>(),
+    );
+    prop::collection::vec(line, 0..40).prop_map(|lines| {
+        let mut out = Vec::new();
+        for (dot, length, end, seed) in lines {
+            if dot {
+                out.push(b'.');
+            }
+            out.extend((0..length).map(|i| b'a' + (seed as usize + i) as u8 % 26));
+            out.extend_from_slice(end);
+        }
+        out
+    })
+}
+
 /// A body with the input and cut offsets into it.
 fn chunked_mail() -> impl Strategy<Value = (Vec<u8>, Vec<usize>)> {
-    mail_bytes().prop_flat_map(|input| {
+    prop_oneof![mail_bytes(), mail_lines()].prop_flat_map(|input| {
         let len = input.len();
         let cuts = prop::collection::vec(0..=len, 0..8).prop_map(|mut cuts| {
             cuts.sort_unstable();
