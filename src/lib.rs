@@ -15,7 +15,9 @@ pub mod reply;
 mod secret;
 mod stage;
 
-pub use auth::{InvalidMechanism, Mechanism};
+pub use auth::{
+    Credentials, InvalidMechanism, Mechanism, SaslClient, SaslError, SaslOptions, choose_mechanism,
+};
 pub use data::{
     BdatChunker, BdatConfig, DataDecoder, DataEncoder, DecodeProgress, EncodeSummary,
     RFC_TEXT_LINE_LENGTH,

@@ -12,7 +12,7 @@
 
 use memchr::{memchr2, memrchr};
 
-/// RFC 5321 s4.5.3.1.6: "The maximum total length of a text line including the <CRLF> is
+/// RFC 5321 s4.5.3.1.6: "The maximum total length of a text line including the `<CRLF>` is
 /// 1000 octets (not counting the leading dot duplicated for transparency)."
 pub const RFC_TEXT_LINE_LENGTH: usize = 998;
 
