@@ -13,7 +13,8 @@
 use memchr::{memchr2, memrchr};
 
 /// RFC 5321 s4.5.3.1.6: "The maximum total length of a text line including the `<CRLF>` is
-/// 1000 octets (not counting the leading dot duplicated for transparency)."
+/// 1000 octets (not counting the leading dot duplicated for transparency)." That leaves 998
+/// octets of content; longer lines are counted, never rewritten.
 pub const RFC_TEXT_LINE_LENGTH: usize = 998;
 
 /// Line-ending normalization state carried from one input chunk to the next.
@@ -27,7 +28,8 @@ pub(crate) struct Normalizer {
     /// Octets have been written on the current output line (false at the start of the body
     /// and right after each CRLF).
     mid_line: bool,
-    /// Octets of the current line's content written so far, CRLF and stuffing dot excluded.
+    /// Content octets of the current line (CRLF and stuffing dot excluded) in earlier
+    /// chunks, and within `run`, before its `line_begin`.
     line_length: usize,
     /// Lines whose content is longer than [`RFC_TEXT_LINE_LENGTH`].
     long_lines: u64,
