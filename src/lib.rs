@@ -3,20 +3,31 @@
 //! This crate does no IO and reads no clock: bytes from the server go in, bytes to send,
 //! typed events and plain-language diagnoses come out, and every call that changes state is
 //! given the current time by the caller. The same inputs always give the same outputs.
+//!
+//! # Cargo features
+//!
+//! | Feature | Adds | Pulls in |
+//! |---|---|---|
+//! | `cram-md5` | the CRAM-MD5 SASL client (RFC 2195) | `hmac`, `md-5` |
+//! | `scram` | the SCRAM-SHA-256 SASL client (RFC 7677) | `hmac`, `sha2`, `pbkdf2` |
 
 #![forbid(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
 pub mod auth;
 pub mod capabilities;
+pub mod data;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod reply;
 mod secret;
 mod stage;
 
-pub use auth::{InvalidMechanism, Mechanism};
+pub use auth::{
+    Credentials, InvalidMechanism, Mechanism, SaslClient, SaslError, SaslOptions, choose_mechanism,
+};
 pub use capabilities::{Capabilities, CapabilityAnomaly, Extension, Keyword, ServerName};
+pub use data::{BdatChunker, BdatConfig, DataDecoder, DataEncoder, DecodeProgress, EncodeSummary};
 pub use reply::{
     Anomalies, Anomaly, Category, Decoded, EnhancedCode, Reply, ReplyCode, ReplyDecoder,
     ReplyError, ReplyLimits, ReplyLine, ReplyWriteError, Severity, parse_reply,

@@ -3,6 +3,8 @@
 //! `tests/fuzz_corpus.rs` replays every committed corpus file through them on stable Rust.
 //! Not a stable API.
 
+mod data;
 mod reply;
 
+pub use data::data;
 pub use reply::reply;
