@@ -7,14 +7,25 @@
 #![forbid(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+pub mod address;
 pub mod auth;
+pub mod command;
 #[doc(hidden)]
 pub mod fuzzing;
+mod grammar;
 pub mod reply;
 mod secret;
 mod stage;
 
+pub use address::{
+    AddressError, AddressLiteral, Domain, ForwardPath, GeneralLiteral, Host, LocalPart, Mailbox,
+    ReversePath,
+};
 pub use auth::{InvalidMechanism, Mechanism};
+pub use command::{
+    Body, Command, CommandError, CommandLimits, CommandParseError, EsmtpParam, MailParams, Notify,
+    Orcpt, RcptParams, Ret, Verb, parse_auth_response, parse_command,
+};
 pub use reply::{
     Anomalies, Anomaly, Category, Decoded, EnhancedCode, Reply, ReplyCode, ReplyDecoder,
     ReplyError, ReplyLimits, ReplyLine, ReplyWriteError, Severity, parse_reply,
