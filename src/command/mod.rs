@@ -35,6 +35,8 @@
 
 mod params;
 mod parse;
+#[cfg(any(test, feature = "proptest"))]
+pub mod strategies;
 mod write;
 pub mod xtext;
 
@@ -422,6 +424,10 @@ pub enum CommandParseError {
         /// Up to 16 characters of it.
         found: String,
     },
+    /// The line parses, but the writer would refuse the command (a rule of its extension is
+    /// broken). The parser checks the same rules first, so this is a safety net.
+    #[error("the command breaks a rule of its extension: {0}")]
+    Refused(CommandError),
     /// Not a SASL mechanism name (RFC 4422 s3.1).
     #[error(
         "offset {offset}: expected a SASL mechanism name (1-20 of A-Z, 0-9, '-', '_'), found {found}"

@@ -11,7 +11,7 @@ use nom::bytes::complete::{tag_no_case, take_while1};
 use nom::character::complete::char;
 
 use super::params::{mail_parameters, rcpt_parameters};
-use super::{Command, CommandLimits, CommandParseError, Verb};
+use super::{Command, CommandError, CommandLimits, CommandParseError, Verb};
 use crate::address::{forward_path, host, reverse_path};
 use crate::auth::Mechanism;
 use crate::grammar::{CommandFault, Fault, FaultKind, Res, describe, expected};
@@ -118,12 +118,34 @@ pub fn parse_command(
             });
         }
     };
+    checked(command, consumed)
+}
+
+/// Applies the RFC line limit of the command and runs the writer on it: the writer is the
+/// judge of what may go on the wire, so "whatever parses writes back" holds by construction
+/// (the canonical form can differ in length, e.g. an IPv6 literal in the RFC 5952 form).
+fn checked(command: Command, consumed: usize) -> Result<Decoded<Command>, CommandParseError> {
     let limit = command.line_limit();
     if consumed > limit {
         return Err(CommandParseError::OverRfcLength {
             verb: command.verb(),
             length: consumed,
             limit,
+        });
+    }
+    let mut canonical = Vec::with_capacity(consumed);
+    if let Err(err) = command.write_to(&mut canonical) {
+        return Err(match err {
+            CommandError::LineTooLong {
+                verb,
+                length,
+                limit,
+            } => CommandParseError::OverRfcLength {
+                verb,
+                length,
+                limit,
+            },
+            other => CommandParseError::Refused(other),
         });
     }
     Ok(Decoded::Complete {
@@ -156,10 +178,7 @@ pub fn parse_auth_response(
             }
         }
     };
-    Ok(Decoded::Complete {
-        value: command,
-        consumed,
-    })
+    checked(command, consumed)
 }
 
 /// Requires the end of the line.
@@ -206,11 +225,10 @@ fn greeting_argument(input: &str) -> Res<'_, crate::address::Host> {
 /// mail = "MAIL FROM:" Reverse-path [SP Mail-parameters] CRLF   ; RFC 5321 s4.1.1.2
 /// ```
 fn mail(input: &str) -> Res<'_, Command> {
-    let (rest, _) = expected(
-        input,
-        "\" FROM:\" (no space after the colon, RFC 5321 s3.3)",
-        tag_no_case(" FROM:").parse(input),
-    )?;
+    let (rest, _) = expected(input, "\" FROM:\"", tag_no_case(" FROM:").parse(input))?;
+    if rest.starts_with(' ') {
+        return Fault::expected(rest, "'<' with no space after the colon (RFC 5321 s3.3)").fail();
+    }
     let (rest, from) = reverse_path(rest)?;
     let (rest, params) = mail_parameters(rest)?;
     Ok((rest, Command::Mail { from, params }))
@@ -221,11 +239,10 @@ fn mail(input: &str) -> Res<'_, Command> {
 ///        Forward-path ) [SP Rcpt-parameters] CRLF      ; RFC 5321 s4.1.1.3
 /// ```
 fn rcpt(input: &str) -> Res<'_, Command> {
-    let (rest, _) = expected(
-        input,
-        "\" TO:\" (no space after the colon, RFC 5321 s3.3)",
-        tag_no_case(" TO:").parse(input),
-    )?;
+    let (rest, _) = expected(input, "\" TO:\"", tag_no_case(" TO:").parse(input))?;
+    if rest.starts_with(' ') {
+        return Fault::expected(rest, "'<' with no space after the colon (RFC 5321 s3.3)").fail();
+    }
     let (rest, to) = forward_path(rest)?;
     let (rest, params) = rcpt_parameters(rest)?;
     Ok((rest, Command::Rcpt { to, params }))
