@@ -137,18 +137,16 @@ pub fn mail_params() -> impl Strategy<Value = MailParams> {
         vec(esmtp_param(), 0..3),
     )
         .prop_map(
-            |(size, body, smtputf8, ret, envid, auth, requiretls, mt_priority, other)| {
-                let mut params = MailParams::default();
-                params.size = size;
-                params.body = body;
-                params.smtputf8 = smtputf8;
-                params.ret = ret;
-                params.envid = envid;
-                params.auth = auth;
-                params.requiretls = requiretls;
-                params.mt_priority = mt_priority;
-                params.other = other;
-                params
+            |(size, body, smtputf8, ret, envid, auth, requiretls, mt_priority, other)| MailParams {
+                size,
+                body,
+                smtputf8,
+                ret,
+                envid,
+                auth,
+                requiretls,
+                mt_priority,
+                other,
             },
         )
 }
@@ -183,12 +181,10 @@ pub fn rcpt_params() -> impl Strategy<Value = RcptParams> {
         option::of(orcpt()),
         vec(esmtp_param(), 0..3),
     )
-        .prop_map(|(notify, orcpt, other)| {
-            let mut params = RcptParams::default();
-            params.notify = notify;
-            params.orcpt = orcpt;
-            params.other = other;
-            params
+        .prop_map(|(notify, orcpt, other)| RcptParams {
+            notify,
+            orcpt,
+            other,
         })
 }
 
