@@ -21,3 +21,8 @@ fn replay(target: &str, entry: fn(&[u8])) {
 fn reply_corpus() {
     replay("reply", smtp_sansio::fuzzing::reply);
 }
+
+#[test]
+fn command_corpus() {
+    replay("command", smtp_sansio::fuzzing::command);
+}

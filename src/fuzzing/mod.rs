@@ -3,6 +3,8 @@
 //! `tests/fuzz_corpus.rs` replays every committed corpus file through them on stable Rust.
 //! Not a stable API.
 
+mod command;
 mod reply;
 
+pub use command::command;
 pub use reply::reply;
