@@ -460,6 +460,7 @@ impl AddressLiteral {
     }
 
     /// Appends the wire form, brackets included.
+    #[inline]
     pub(crate) fn write_to(&self, out: &mut Vec<u8>) {
         match self {
             AddressLiteral::Ipv4(ip) => {
@@ -568,6 +569,7 @@ impl Host {
     }
 
     /// Appends the wire form.
+    #[inline]
     pub(crate) fn write_to(&self, out: &mut Vec<u8>) {
         match self {
             Host::Domain(domain) => out.extend_from_slice(domain.name.as_bytes()),
@@ -810,6 +812,8 @@ impl fmt::Display for LocalPart {
 pub struct Mailbox {
     local_part: LocalPart,
     host: Host,
+    /// `<local-part@host>`, kept whole so that writing a path is one copy.
+    path: String,
 }
 
 /// ```text
@@ -824,8 +828,8 @@ pub(crate) fn mailbox(input: &str) -> Res<'_, Mailbox> {
     )?;
     let (rest, _) = expected(rest, "'@' after the local part", char('@').parse(rest))?;
     let (rest, host) = host(rest)?;
-    let mailbox = Mailbox { local_part, host };
-    let length = mailbox.wire_len() + 2;
+    let mailbox = Mailbox::assemble(local_part, host);
+    let length = mailbox.path.len();
     if length > MAX_PATH_LENGTH {
         return Fault::new(input, FaultKind::PathTooLong(length)).fail();
     }
@@ -864,8 +868,8 @@ pub(crate) fn path(input: &str) -> Res<'_, Mailbox> {
 impl Mailbox {
     /// Joins a local part and a host, checking that `<local@host>` fits in 256 octets.
     pub fn new(local_part: LocalPart, host: Host) -> Result<Mailbox, AddressError> {
-        let mailbox = Mailbox { local_part, host };
-        let length = mailbox.wire_len() + 2;
+        let mailbox = Mailbox::assemble(local_part, host);
+        let length = mailbox.path.len();
         if length > MAX_PATH_LENGTH {
             return Err(AddressError::PathTooLong { offset: 0, length });
         }
@@ -892,15 +896,31 @@ impl Mailbox {
         self.local_part.needs_smtputf8() || self.host.needs_smtputf8()
     }
 
-    fn wire_len(&self) -> usize {
-        self.local_part.wire.len() + 1 + self.host.wire_len()
+    /// Joins the parts and writes the path once; lengths are checked by the callers.
+    fn assemble(local_part: LocalPart, host: Host) -> Mailbox {
+        let mut path = Vec::with_capacity(local_part.wire.len() + 3 + host.wire_len());
+        path.push(b'<');
+        path.extend_from_slice(local_part.wire.as_bytes());
+        path.push(b'@');
+        host.write_to(&mut path);
+        path.push(b'>');
+        Mailbox {
+            local_part,
+            host,
+            // Made of two valid strings and ASCII punctuation.
+            path: String::from_utf8_lossy(&path).into_owned(),
+        }
     }
 
-    /// Appends `local-part@host`.
-    pub(crate) fn write_to(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self.local_part.wire.as_bytes());
-        out.push(b'@');
-        self.host.write_to(out);
+    /// `local-part@host`.
+    pub fn as_str(&self) -> &str {
+        &self.path[1..self.path.len() - 1]
+    }
+
+    /// Appends `<local-part@host>`.
+    #[inline]
+    pub(crate) fn write_path(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.path.as_bytes());
     }
 }
 
@@ -914,7 +934,7 @@ impl FromStr for Mailbox {
 
 impl fmt::Display for Mailbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}@{}", self.local_part, self.host)
+        f.write_str(self.as_str())
     }
 }
 
@@ -959,14 +979,11 @@ impl ReversePath {
     }
 
     /// Appends the path with its angle brackets.
+    #[inline]
     pub(crate) fn write_to(&self, out: &mut Vec<u8>) {
         match self {
             ReversePath::Null => out.extend_from_slice(b"<>"),
-            ReversePath::Mailbox(mailbox) => {
-                out.push(b'<');
-                mailbox.write_to(out);
-                out.push(b'>');
-            }
+            ReversePath::Mailbox(mailbox) => mailbox.write_path(out),
         }
     }
 }
@@ -989,7 +1006,7 @@ impl fmt::Display for ReversePath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ReversePath::Null => f.write_str("<>"),
-            ReversePath::Mailbox(mailbox) => write!(f, "<{mailbox}>"),
+            ReversePath::Mailbox(mailbox) => f.write_str(&mailbox.path),
         }
     }
 }
@@ -1037,14 +1054,11 @@ impl ForwardPath {
     }
 
     /// Appends the path with its angle brackets.
+    #[inline]
     pub(crate) fn write_to(&self, out: &mut Vec<u8>) {
         match self {
             ForwardPath::Postmaster => out.extend_from_slice(b"<Postmaster>"),
-            ForwardPath::Mailbox(mailbox) => {
-                out.push(b'<');
-                mailbox.write_to(out);
-                out.push(b'>');
-            }
+            ForwardPath::Mailbox(mailbox) => mailbox.write_path(out),
         }
     }
 }
@@ -1067,7 +1081,7 @@ impl fmt::Display for ForwardPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ForwardPath::Postmaster => f.write_str("<Postmaster>"),
-            ForwardPath::Mailbox(mailbox) => write!(f, "<{mailbox}>"),
+            ForwardPath::Mailbox(mailbox) => f.write_str(&mailbox.path),
         }
     }
 }

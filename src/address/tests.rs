@@ -70,9 +70,10 @@ fn valid_mailboxes() {
         assert_eq!(mailbox.to_string(), wire, "{input}");
         assert_eq!(mailbox.local_part().is_quoted(), quoted, "{input}");
         assert_eq!(mailbox.needs_smtputf8(), utf8, "{input}");
+        assert_eq!(mailbox.as_str(), wire);
         let mut out = Vec::new();
-        mailbox.write_to(&mut out);
-        assert_eq!(out, wire.as_bytes());
+        ReversePath::Mailbox(mailbox.clone()).write_to(&mut out);
+        assert_eq!(out, format!("<{wire}>").as_bytes());
         assert_eq!(Mailbox::parse(wire), Ok(mailbox), "{input}");
     }
 }

@@ -50,7 +50,7 @@ pub use params::{Body, EsmtpParam, MailParams, Notify, Orcpt, RcptParams, Ret};
 pub use parse::{parse_auth_response, parse_command};
 
 /// RFC 5321 s4.5.3.1.4: "The maximum total length of a command line including the command
-/// word and the <CRLF> is 512 octets."
+/// word and the `<CRLF>` is 512 octets."
 pub const RFC_COMMAND_LINE_LENGTH: usize = 512;
 
 /// RFC 4954 s4: "12288 octets is considered to be a sufficient line length limit for handling
@@ -440,18 +440,34 @@ pub enum CommandParseError {
     },
 }
 
+/// The two-digit decimal strings "00" to "99", for writing numbers two digits at a time.
+const DIGIT_PAIRS: &[u8; 200] = b"\
+0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
 /// Appends `value` in decimal.
+#[inline]
 pub(crate) fn write_decimal(mut value: u64, out: &mut Vec<u8>) {
     let mut digits = [0u8; 20];
     let mut start = digits.len();
-    loop {
+    while value >= 100 {
+        // `value % 100` is below 100, so the index is below 200.
+        let pair = (value % 100) as usize * 2;
+        value /= 100;
+        start -= 2;
+        digits[start..start + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    }
+    if value >= 10 {
+        let pair = value as usize * 2;
+        start -= 2;
+        digits[start..start + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    } else {
         start -= 1;
-        // `value % 10` is below 10, so the cast keeps it.
-        digits[start] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
+        // Below 10 here.
+        digits[start] = b'0' + value as u8;
     }
     out.extend_from_slice(&digits[start..]);
 }

@@ -452,7 +452,11 @@ pub(crate) fn forbidden_octet(text: &str) -> Option<(usize, u8)> {
     memchr::memchr3(b'\r', b'\n', 0, text.as_bytes()).map(|i| (i, text.as_bytes()[i]))
 }
 
+#[inline]
 fn check_other(other: &[EsmtpParam], reserved: &[&'static str]) -> Result<(), CommandError> {
+    if other.is_empty() {
+        return Ok(());
+    }
     for param in other {
         if let Some(keyword) = reserved
             .iter()
@@ -563,6 +567,7 @@ impl MailParams {
     }
 
     /// Checks what the field types cannot.
+    #[inline]
     pub(crate) fn validate(&self) -> Result<(), CommandError> {
         if let Some(envid) = &self.envid {
             check_envid(envid)?;
@@ -575,6 +580,7 @@ impl MailParams {
 
     /// How far these parameters extend the 512-octet line limit: SIZE 26 (RFC 1870 s3),
     /// SMTPUTF8 10 (RFC 6531 s3.1), RET and ENVID 100 (RFC 3461 s4), AUTH 500 (RFC 4954 s5).
+    #[inline]
     pub(crate) fn line_allowance(&self) -> usize {
         let mut allowance = 0;
         if self.size.is_some() {
@@ -593,14 +599,17 @@ impl MailParams {
     }
 
     /// Appends ` KEY=value` for each parameter; call [`MailParams::validate`] first.
+    #[inline]
     pub(crate) fn write_to(&self, out: &mut Vec<u8>) {
         if let Some(size) = self.size {
             out.extend_from_slice(b" SIZE=");
             super::write_decimal(size, out);
         }
-        if let Some(body) = self.body {
-            out.extend_from_slice(b" BODY=");
-            out.extend_from_slice(body.as_str().as_bytes());
+        match self.body {
+            None => {}
+            Some(Body::SevenBit) => out.extend_from_slice(b" BODY=7BIT"),
+            Some(Body::EightBitMime) => out.extend_from_slice(b" BODY=8BITMIME"),
+            Some(Body::BinaryMime) => out.extend_from_slice(b" BODY=BINARYMIME"),
         }
         if let Some(ret) = self.ret {
             out.extend_from_slice(b" RET=");
@@ -614,9 +623,7 @@ impl MailParams {
             None => {}
             Some(ReversePath::Mailbox(mailbox)) => {
                 out.extend_from_slice(b" AUTH=");
-                let mut plain = Vec::with_capacity(64);
-                mailbox.write_to(&mut plain);
-                xtext::encode_to(&plain, out);
+                xtext::encode_to(mailbox.as_str().as_bytes(), out);
             }
             Some(_) => out.extend_from_slice(b" AUTH=<>"),
         }
@@ -686,6 +693,7 @@ impl RcptParams {
     }
 
     /// Checks what the field types cannot.
+    #[inline]
     pub(crate) fn validate(&self) -> Result<(), CommandError> {
         if let Some(Notify::On {
             success: false,
@@ -704,6 +712,7 @@ impl RcptParams {
 
     /// How far these parameters extend the 512-octet line limit: NOTIFY and ORCPT 500
     /// (RFC 3461 s4).
+    #[inline]
     pub(crate) fn line_allowance(&self) -> usize {
         if self.notify.is_some() || self.orcpt.is_some() {
             500
@@ -713,6 +722,7 @@ impl RcptParams {
     }
 
     /// Appends ` KEY=value` for each parameter; call [`RcptParams::validate`] first.
+    #[inline]
     pub(crate) fn write_to(&self, out: &mut Vec<u8>) {
         if let Some(notify) = self.notify {
             out.extend_from_slice(b" NOTIFY=");

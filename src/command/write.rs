@@ -1,9 +1,9 @@
 //! The strict command writer (RFC 5321 s4.1.1) and the redacting transcript form.
 //!
-//! Writing is two steps: [`Command::validate`] checks what the types cannot (text arguments,
-//! plain-data parameter fields, mechanism names), then `write_unchecked` copies bytes into the
-//! output with no allocation on the common paths. The line length is checked last, against
-//! the limit of the command ([`Command::line_limit`]), and the output is cut back on error.
+//! Each command first checks what its argument types cannot guarantee (text arguments,
+//! plain-data parameter fields, mechanism names), then copies bytes into the output with no
+//! allocation on the common paths. The line length is checked last, against the limit of the
+//! command ([`Command::line_limit`]), and the output is cut back on error.
 
 use std::fmt;
 
@@ -60,12 +60,16 @@ impl Command {
     /// RFC 5321 does not allow (see [`CommandError`]). SMTPUTF8 and BODY are not decided here;
     /// ask [`Command::needs_smtputf8`] and set the parameters before writing.
     pub fn write_to(&self, out: &mut Vec<u8>) -> Result<(), CommandError> {
-        self.validate()?;
         let start = out.len();
-        self.write_unchecked(out, false);
+        let limit = match self.write_line::<false>(out) {
+            Ok(limit) => limit,
+            Err(err) => {
+                out.truncate(start);
+                return Err(err);
+            }
+        };
         out.extend_from_slice(b"\r\n");
         let length = out.len() - start;
-        let limit = self.line_limit();
         if length > limit {
             out.truncate(start);
             return Err(CommandError::LineTooLong {
@@ -132,22 +136,15 @@ impl Command {
         }
     }
 
-    /// Checks what the argument types do not guarantee.
-    fn validate(&self) -> Result<(), CommandError> {
-        match self {
-            Command::Mail { params, .. } => params.validate(),
-            Command::Rcpt { params, .. } => params.validate(),
-            Command::Vrfy(text) => check_text(text, "VRFY argument"),
-            Command::Expn(text) => check_text(text, "EXPN argument"),
-            Command::Help(Some(text)) => check_text(text, "HELP argument"),
-            Command::Noop(Some(text)) => check_text(text, "NOOP argument"),
-            Command::Auth { mechanism, .. } => check_mechanism(mechanism),
-            _ => Ok(()),
-        }
-    }
-
-    /// Appends the line without its CRLF. With `redact`, SASL data becomes `[redacted]`.
-    fn write_unchecked(&self, out: &mut Vec<u8>, redact: bool) {
+    /// Appends the line without its CRLF and returns its length limit
+    /// ([`Command::line_limit`]).
+    ///
+    /// For the wire (`TRANSCRIPT` false) each arm first checks what the argument types do not
+    /// guarantee, then copies; on error the caller cuts `out` back. For a transcript nothing
+    /// is checked and SASL data becomes `[redacted]`. One function serves both so that a
+    /// transcript shows exactly what is sent.
+    #[inline]
+    fn write_line<const TRANSCRIPT: bool>(&self, out: &mut Vec<u8>) -> Result<usize, CommandError> {
         match self {
             Command::Helo(host) => {
                 out.extend_from_slice(b"HELO ");
@@ -162,14 +159,22 @@ impl Command {
                 host.write_to(out);
             }
             Command::Mail { from, params } => {
+                if !TRANSCRIPT {
+                    params.validate()?;
+                }
                 out.extend_from_slice(b"MAIL FROM:");
                 from.write_to(out);
                 params.write_to(out);
+                return Ok(RFC_COMMAND_LINE_LENGTH + params.line_allowance());
             }
             Command::Rcpt { to, params } => {
+                if !TRANSCRIPT {
+                    params.validate()?;
+                }
                 out.extend_from_slice(b"RCPT TO:");
                 to.write_to(out);
                 params.write_to(out);
+                return Ok(RFC_COMMAND_LINE_LENGTH + params.line_allowance());
             }
             Command::Data => out.extend_from_slice(b"DATA"),
             Command::Bdat { size, last } => {
@@ -181,16 +186,25 @@ impl Command {
             }
             Command::Rset => out.extend_from_slice(b"RSET"),
             Command::Vrfy(text) => {
+                if !TRANSCRIPT {
+                    check_text(text, "VRFY argument")?;
+                }
                 out.extend_from_slice(b"VRFY ");
                 out.extend_from_slice(text.as_bytes());
             }
             Command::Expn(text) => {
+                if !TRANSCRIPT {
+                    check_text(text, "EXPN argument")?;
+                }
                 out.extend_from_slice(b"EXPN ");
                 out.extend_from_slice(text.as_bytes());
             }
             Command::Help(text) => {
                 out.extend_from_slice(b"HELP");
                 if let Some(text) = text {
+                    if !TRANSCRIPT {
+                        check_text(text, "HELP argument")?;
+                    }
                     out.push(b' ');
                     out.extend_from_slice(text.as_bytes());
                 }
@@ -198,6 +212,9 @@ impl Command {
             Command::Noop(text) => {
                 out.extend_from_slice(b"NOOP");
                 if let Some(text) = text {
+                    if !TRANSCRIPT {
+                        check_text(text, "NOOP argument")?;
+                    }
                     out.push(b' ');
                     out.extend_from_slice(text.as_bytes());
                 }
@@ -208,11 +225,14 @@ impl Command {
                 mechanism,
                 initial_response,
             } => {
+                if !TRANSCRIPT {
+                    check_mechanism(mechanism)?;
+                }
                 out.extend_from_slice(b"AUTH ");
                 out.extend_from_slice(mechanism.as_str().as_bytes());
                 match initial_response {
                     None => {}
-                    Some(_) if redact => out.extend_from_slice(b" [redacted]"),
+                    Some(_) if TRANSCRIPT => out.extend_from_slice(b" [redacted]"),
                     Some(data) if data.expose_secret().is_empty() => out.extend_from_slice(b" ="),
                     Some(data) => {
                         out.push(b' ');
@@ -220,10 +240,14 @@ impl Command {
                     }
                 }
             }
-            Command::AuthResponse(_) if redact => out.extend_from_slice(b"[redacted]"),
-            Command::AuthResponse(data) => write_base64(data.expose_secret(), out),
+            Command::AuthResponse(_) if TRANSCRIPT => out.extend_from_slice(b"[redacted]"),
+            Command::AuthResponse(data) => {
+                write_base64(data.expose_secret(), out);
+                return Ok(RFC_SASL_LINE_LENGTH);
+            }
             Command::AuthCancel => out.push(b'*'),
         }
+        Ok(RFC_COMMAND_LINE_LENGTH)
     }
 }
 
@@ -232,7 +256,8 @@ impl Command {
 impl fmt::Display for Command {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut line = Vec::with_capacity(64);
-        self.write_unchecked(&mut line, true);
+        // The transcript form checks nothing, so it cannot fail.
+        let _ = self.write_line::<true>(&mut line);
         write_escaped(f, &line)
     }
 }
