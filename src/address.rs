@@ -32,6 +32,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
@@ -473,8 +474,23 @@ impl AddressLiteral {
                 }
                 out.push(b']');
             }
-            other => out.extend_from_slice(other.to_string().as_bytes()),
+            AddressLiteral::Ipv6(ip) => {
+                // Writing into a Vec cannot fail.
+                let _ = write!(out, "[IPv6:{ip}]");
+            }
+            AddressLiteral::General(general) => {
+                out.push(b'[');
+                out.extend_from_slice(general.tag.as_bytes());
+                out.push(b':');
+                out.extend_from_slice(general.content.as_bytes());
+                out.push(b']');
+            }
         }
+    }
+
+    /// Always false: address literals are ASCII (RFC 5321 s4.1.3 `dcontent`).
+    pub fn needs_smtputf8(&self) -> bool {
+        false
     }
 }
 
@@ -898,17 +914,19 @@ impl Mailbox {
 
     /// Joins the parts and writes the path once; lengths are checked by the callers.
     fn assemble(local_part: LocalPart, host: Host) -> Mailbox {
-        let mut path = Vec::with_capacity(local_part.wire.len() + 3 + host.wire_len());
-        path.push(b'<');
-        path.extend_from_slice(local_part.wire.as_bytes());
-        path.push(b'@');
-        host.write_to(&mut path);
-        path.push(b'>');
+        let mut path = String::with_capacity(local_part.wire.len() + 3 + host.wire_len());
+        path.push('<');
+        path.push_str(&local_part.wire);
+        path.push('@');
+        match &host {
+            Host::Domain(domain) => path.push_str(&domain.name),
+            Host::Literal(literal) => path.push_str(&literal.to_string()),
+        }
+        path.push('>');
         Mailbox {
             local_part,
             host,
-            // Made of two valid strings and ASCII punctuation.
-            path: String::from_utf8_lossy(&path).into_owned(),
+            path,
         }
     }
 

@@ -276,13 +276,22 @@ impl Orcpt {
                     out.push(c as u8);
                 } else {
                     out.extend_from_slice(b"\\x{");
-                    out.extend_from_slice(format!("{:X}", u32::from(c)).as_bytes());
+                    write_upper_hex(u32::from(c), out);
                     out.push(b'}');
                 }
             }
         } else {
             xtext::encode_to(self.address.as_bytes(), out);
         }
+    }
+}
+
+/// Appends `value` in upper-case hexadecimal without leading zeros (RFC 6533 s3 `HEXPOINT`).
+fn write_upper_hex(value: u32, out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let digits = (32 - value.leading_zeros()).div_ceil(4).max(1);
+    for shift in (0..digits).rev() {
+        out.push(HEX[((value >> (shift * 4)) & 0xf) as usize]);
     }
 }
 

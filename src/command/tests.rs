@@ -561,6 +561,16 @@ fn xtext_values_on_the_wire() {
         write(&command).unwrap(),
         b"RCPT TO:<b@example.org> ORCPT=rfc822;a+20b+3Dc\r\n"
     );
+    let command = rcpt(
+        "<b@example.org>",
+        RcptParams::default().with_orcpt(Orcpt::new("UTF-8", "中😀 \\x").unwrap()),
+    );
+    let written = write(&command).unwrap();
+    assert_eq!(
+        written,
+        b"RCPT TO:<b@example.org> ORCPT=UTF-8;\\x{4E2D}\\x{1F600}\\x{20}\\x{5C}x\r\n"
+    );
+    assert_eq!(complete(parse(&written)).0, command);
 }
 
 #[test]
