@@ -63,22 +63,27 @@ impl Command {
         let start = out.len();
         let limit = match self.write_line::<false>(out) {
             Ok(limit) => limit,
-            Err(err) => {
-                out.truncate(start);
-                return Err(err);
-            }
+            Err(err) => return Err(self.refuse(out, start, err)),
         };
         out.extend_from_slice(b"\r\n");
         let length = out.len() - start;
         if length > limit {
-            out.truncate(start);
-            return Err(CommandError::LineTooLong {
+            let err = CommandError::LineTooLong {
                 verb: self.verb(),
                 length,
                 limit,
-            });
+            };
+            return Err(self.refuse(out, start, err));
         }
         Ok(())
+    }
+
+    /// Cuts `out` back to where the line started; kept out of line, off the fast path.
+    #[cold]
+    #[inline(never)]
+    fn refuse(&self, out: &mut Vec<u8>, start: usize, err: CommandError) -> CommandError {
+        out.truncate(start);
+        err
     }
 
     /// What kind of command this is.
