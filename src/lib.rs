@@ -14,19 +14,30 @@
 #![forbid(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+pub mod address;
 pub mod auth;
 pub mod capabilities;
+pub mod command;
 pub mod data;
 #[doc(hidden)]
 pub mod fuzzing;
+mod grammar;
 pub mod reply;
 mod secret;
 mod stage;
 
+pub use address::{
+    AddressError, AddressLiteral, Domain, ForwardPath, GeneralLiteral, Host, LocalPart, Mailbox,
+    ReversePath,
+};
 pub use auth::{
     Credentials, InvalidMechanism, Mechanism, SaslClient, SaslError, SaslOptions, choose_mechanism,
 };
 pub use capabilities::{Capabilities, CapabilityAnomaly, Extension, Keyword, ServerName};
+pub use command::{
+    Body, Command, CommandError, CommandLimits, CommandParseError, EsmtpParam, MailParams, Notify,
+    Orcpt, RcptParams, Ret, Verb, parse_auth_response, parse_command,
+};
 pub use data::{BdatChunker, BdatConfig, DataDecoder, DataEncoder, DecodeProgress, EncodeSummary};
 pub use reply::{
     Anomalies, Anomaly, Category, Decoded, EnhancedCode, Reply, ReplyCode, ReplyDecoder,

@@ -26,3 +26,8 @@ fn reply_corpus() {
 fn data_corpus() {
     replay("data", smtp_sansio::fuzzing::data);
 }
+
+#[test]
+fn command_corpus() {
+    replay("command", smtp_sansio::fuzzing::command);
+}

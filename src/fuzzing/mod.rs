@@ -3,8 +3,10 @@
 //! `tests/fuzz_corpus.rs` replays every committed corpus file through them on stable Rust.
 //! Not a stable API.
 
+mod command;
 mod data;
 mod reply;
 
+pub use command::command;
 pub use data::data;
 pub use reply::reply;

@@ -1,0 +1,268 @@
+//! The strict command writer (RFC 5321 s4.1.1) and the redacting transcript form.
+//!
+//! Each command first checks what its argument types cannot guarantee (text arguments,
+//! plain-data parameter fields, mechanism names), then copies bytes into the output with no
+//! allocation on the common paths. The line length is checked last, against the limit of the
+//! command ([`Command::line_limit`]), and the output is cut back on error.
+
+use std::fmt;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
+use super::params::forbidden_octet;
+use super::{
+    Command, CommandError, RFC_COMMAND_LINE_LENGTH, RFC_SASL_LINE_LENGTH, Verb, write_escaped,
+};
+use crate::auth::Mechanism;
+
+/// Checks a text argument (VRFY, EXPN, HELP, NOOP): non-empty, no CR, LF or NUL.
+fn check_text(text: &str, field: &'static str) -> Result<(), CommandError> {
+    if text.is_empty() {
+        return Err(CommandError::EmptyArgument { field });
+    }
+    match forbidden_octet(text) {
+        Some((offset, octet)) => Err(CommandError::ForbiddenOctet {
+            field,
+            offset,
+            octet,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Checks that the mechanism is in the form the parser gives back, so that it round-trips.
+fn check_mechanism(mechanism: &Mechanism) -> Result<(), CommandError> {
+    if let Mechanism::Other(name) = mechanism
+        && Mechanism::from_name(name.as_bytes()).as_ref() != Some(mechanism)
+    {
+        return Err(CommandError::InvalidMechanism {
+            found: name.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// Appends the base64 form of `data` (RFC 4648 s4, padded).
+fn write_base64(data: &[u8], out: &mut Vec<u8>) {
+    let start = out.len();
+    let length = base64::encoded_len(data.len(), true).unwrap_or(0);
+    out.resize(start + length, 0);
+    // The buffer was sized by `encoded_len`, so this cannot run short.
+    let written = BASE64.encode_slice(data, &mut out[start..]).unwrap_or(0);
+    out.truncate(start + written);
+}
+
+impl Command {
+    /// Appends the command line, CRLF included, to `out`.
+    ///
+    /// On error nothing is appended: the argument would have put something on the wire that
+    /// RFC 5321 does not allow (see [`CommandError`]). SMTPUTF8 and BODY are not decided here;
+    /// ask [`Command::needs_smtputf8`] and set the parameters before writing.
+    pub fn write_to(&self, out: &mut Vec<u8>) -> Result<(), CommandError> {
+        let start = out.len();
+        let limit = match self.write_line::<false>(out) {
+            Ok(limit) => limit,
+            Err(err) => return Err(self.refuse(out, start, err)),
+        };
+        out.extend_from_slice(b"\r\n");
+        let length = out.len() - start;
+        if length > limit {
+            let err = CommandError::LineTooLong {
+                verb: self.verb(),
+                length,
+                limit,
+            };
+            return Err(self.refuse(out, start, err));
+        }
+        Ok(())
+    }
+
+    /// Cuts `out` back to where the line started; kept out of line, off the fast path.
+    #[cold]
+    #[inline(never)]
+    fn refuse(&self, out: &mut Vec<u8>, start: usize, err: CommandError) -> CommandError {
+        out.truncate(start);
+        err
+    }
+
+    /// What kind of command this is.
+    pub fn verb(&self) -> Verb {
+        match self {
+            Command::Helo(_) => Verb::Helo,
+            Command::Ehlo(_) => Verb::Ehlo,
+            Command::Lhlo(_) => Verb::Lhlo,
+            Command::Mail { .. } => Verb::Mail,
+            Command::Rcpt { .. } => Verb::Rcpt,
+            Command::Data => Verb::Data,
+            Command::Bdat { .. } => Verb::Bdat,
+            Command::Rset => Verb::Rset,
+            Command::Vrfy(_) => Verb::Vrfy,
+            Command::Expn(_) => Verb::Expn,
+            Command::Help(_) => Verb::Help,
+            Command::Noop(_) => Verb::Noop,
+            Command::Quit => Verb::Quit,
+            Command::StartTls => Verb::StartTls,
+            Command::Auth { .. } => Verb::Auth,
+            Command::AuthResponse(_) => Verb::AuthResponse,
+            Command::AuthCancel => Verb::AuthCancel,
+        }
+    }
+
+    /// Whether the line would carry non-ASCII text, so the server must have offered SMTPUTF8
+    /// (RFC 6531 s3.2): a UTF-8 path or host, or a UTF-8 text argument. For MAIL the client
+    /// then adds the `SMTPUTF8` parameter (RFC 6531 s3.4). xtext-encoded values (`AUTH=`,
+    /// `ENVID=`, `ORCPT=`) are ASCII on the wire and do not count.
+    pub fn needs_smtputf8(&self) -> bool {
+        match self {
+            Command::Helo(host) | Command::Ehlo(host) | Command::Lhlo(host) => {
+                host.needs_smtputf8()
+            }
+            Command::Mail { from, .. } => from.needs_smtputf8(),
+            Command::Rcpt { to, .. } => to.needs_smtputf8(),
+            Command::Vrfy(text) | Command::Expn(text) => !text.is_ascii(),
+            Command::Help(text) | Command::Noop(text) => {
+                text.as_ref().is_some_and(|t| !t.is_ascii())
+            }
+            _ => false,
+        }
+    }
+
+    /// The longest line the RFCs allow for this command, CRLF included: 512 octets
+    /// (RFC 5321 s4.5.3.1.4) plus, for MAIL and RCPT, the allowances of the extensions whose
+    /// parameters are present; 12288 for a SASL response (RFC 4954 s4). An AUTH command with
+    /// its initial response stays within 512 (RFC 4954 s4).
+    pub(crate) fn line_limit(&self) -> usize {
+        match self {
+            Command::Mail { params, .. } => RFC_COMMAND_LINE_LENGTH + params.line_allowance(),
+            Command::Rcpt { params, .. } => RFC_COMMAND_LINE_LENGTH + params.line_allowance(),
+            Command::AuthResponse(_) => RFC_SASL_LINE_LENGTH,
+            _ => RFC_COMMAND_LINE_LENGTH,
+        }
+    }
+
+    /// Appends the line without its CRLF and returns its length limit
+    /// ([`Command::line_limit`]).
+    ///
+    /// For the wire (`TRANSCRIPT` false) each arm first checks what the argument types do not
+    /// guarantee, then copies; on error the caller cuts `out` back. For a transcript nothing
+    /// is checked and SASL data becomes `[redacted]`. One function serves both so that a
+    /// transcript shows exactly what is sent.
+    #[inline]
+    fn write_line<const TRANSCRIPT: bool>(&self, out: &mut Vec<u8>) -> Result<usize, CommandError> {
+        match self {
+            Command::Helo(host) => {
+                out.extend_from_slice(b"HELO ");
+                host.write_to(out);
+            }
+            Command::Ehlo(host) => {
+                out.extend_from_slice(b"EHLO ");
+                host.write_to(out);
+            }
+            Command::Lhlo(host) => {
+                out.extend_from_slice(b"LHLO ");
+                host.write_to(out);
+            }
+            Command::Mail { from, params } => {
+                if !TRANSCRIPT {
+                    params.validate()?;
+                }
+                out.extend_from_slice(b"MAIL FROM:");
+                from.write_to(out);
+                params.write_to(out);
+                return Ok(RFC_COMMAND_LINE_LENGTH + params.line_allowance());
+            }
+            Command::Rcpt { to, params } => {
+                if !TRANSCRIPT {
+                    params.validate()?;
+                }
+                out.extend_from_slice(b"RCPT TO:");
+                to.write_to(out);
+                params.write_to(out);
+                return Ok(RFC_COMMAND_LINE_LENGTH + params.line_allowance());
+            }
+            Command::Data => out.extend_from_slice(b"DATA"),
+            Command::Bdat { size, last } => {
+                out.extend_from_slice(b"BDAT ");
+                super::write_decimal(*size, out);
+                if *last {
+                    out.extend_from_slice(b" LAST");
+                }
+            }
+            Command::Rset => out.extend_from_slice(b"RSET"),
+            Command::Vrfy(text) => {
+                if !TRANSCRIPT {
+                    check_text(text, "VRFY argument")?;
+                }
+                out.extend_from_slice(b"VRFY ");
+                out.extend_from_slice(text.as_bytes());
+            }
+            Command::Expn(text) => {
+                if !TRANSCRIPT {
+                    check_text(text, "EXPN argument")?;
+                }
+                out.extend_from_slice(b"EXPN ");
+                out.extend_from_slice(text.as_bytes());
+            }
+            Command::Help(text) => {
+                out.extend_from_slice(b"HELP");
+                if let Some(text) = text {
+                    if !TRANSCRIPT {
+                        check_text(text, "HELP argument")?;
+                    }
+                    out.push(b' ');
+                    out.extend_from_slice(text.as_bytes());
+                }
+            }
+            Command::Noop(text) => {
+                out.extend_from_slice(b"NOOP");
+                if let Some(text) = text {
+                    if !TRANSCRIPT {
+                        check_text(text, "NOOP argument")?;
+                    }
+                    out.push(b' ');
+                    out.extend_from_slice(text.as_bytes());
+                }
+            }
+            Command::Quit => out.extend_from_slice(b"QUIT"),
+            Command::StartTls => out.extend_from_slice(b"STARTTLS"),
+            Command::Auth {
+                mechanism,
+                initial_response,
+            } => {
+                if !TRANSCRIPT {
+                    check_mechanism(mechanism)?;
+                }
+                out.extend_from_slice(b"AUTH ");
+                out.extend_from_slice(mechanism.as_str().as_bytes());
+                match initial_response {
+                    None => {}
+                    Some(_) if TRANSCRIPT => out.extend_from_slice(b" [redacted]"),
+                    Some(data) if data.expose_secret().is_empty() => out.extend_from_slice(b" ="),
+                    Some(data) => {
+                        out.push(b' ');
+                        write_base64(data.expose_secret(), out);
+                    }
+                }
+            }
+            Command::AuthResponse(_) if TRANSCRIPT => out.extend_from_slice(b"[redacted]"),
+            Command::AuthResponse(data) => {
+                write_base64(data.expose_secret(), out);
+                return Ok(RFC_SASL_LINE_LENGTH);
+            }
+            Command::AuthCancel => out.push(b'*'),
+        }
+        Ok(RFC_COMMAND_LINE_LENGTH)
+    }
+}
+
+/// The line as a transcript shows it: no CRLF, SASL data as `[redacted]`, control characters
+/// escaped. Shown as is even when [`Command::write_to`] would refuse it.
+impl fmt::Display for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut line = Vec::with_capacity(64);
+        // The transcript form checks nothing, so it cannot fail.
+        let _ = self.write_line::<true>(&mut line);
+        write_escaped(f, &line)
+    }
+}
