@@ -8,13 +8,20 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod diagnosis;
 #[doc(hidden)]
 pub mod fuzzing;
+mod json;
 pub mod reply;
 mod secret;
 mod stage;
 
 pub use auth::{InvalidMechanism, Mechanism};
+pub use diagnosis::{
+    Confidence, Context, Diagnosis, DiagnosisClass, DiagnosisSeverity, Evidence, Retry,
+    UnknownClass, classify_tls_error, classify_transport_error, diagnose, diagnose_in_context,
+    diagnose_text,
+};
 pub use reply::{
     Anomalies, Anomaly, Category, Decoded, EnhancedCode, Reply, ReplyCode, ReplyDecoder,
     ReplyError, ReplyLimits, ReplyLine, ReplyWriteError, Severity, parse_reply,

@@ -1,0 +1,1 @@
+//! Unit tests of the diagnosis engine, one group per rule family.
