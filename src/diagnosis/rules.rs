@@ -657,7 +657,7 @@ pub(crate) static RULES: &[Rule] = &[
         "emails per hour", "max emails per", "outgoing mail limit", "outgoing message limit",
         "outbound limit", "hourly sending", "max defers", "daily quota",
         "message limit exceeded", "you have exceeded your", "sending limits",
-        "recipients per day", "rcpts per", "mails per day", "emails per day", "per day",
+        "recipients per day", "rcpts per", "mails per day", "emails per day",
         "daily relay", "relay limit", "quota for sending", "send limit", "sent too many",
         "too many messages sent", "limit exceeded for user", "credits exceeded",
     ]).unless(&["storage", "mailbox"]),
@@ -667,7 +667,7 @@ pub(crate) static RULES: &[Rule] = &[
         "throttl", "server busy", "too much mail", "too many messages", "too many emails",
         "temporarily deferred", "deferred due to", "slow down", "reduce the rate",
         "sending too fast", "too fast", "exceeded the rate", "volume of mail", "unusual rate",
-        "message rate", "high volume", "traffic is temporarily", "temporarily rate",
+        "message rate", "high volume", "traffic is temporarily", "temporarily rate", "per hour",
         "deferred because", "too many mails",
     ]).transient().unless(&[
         "greylist", "graylist", "grey list", "gray list", "too many messages in this",
@@ -685,6 +685,48 @@ pub(crate) static RULES: &[Rule] = &[
         "direct-to-mx", "direct to mx", "use your isp", "use your provider", "smarthost",
         "connections will not be accepted", "not allowed to send mail directly",
     ]).permanent(),
+    // --- Envelope addresses ---
+    words("text:sender domain", C::SenderDomainUnresolvable, &[
+        "sender address rejected: domain not found", "domain of sender address",
+        "sender domain must exist", "sender domain must resolve", "unresolvable rfc",
+        "sender domain not found", "sender's domain does not exist",
+        "sender domain does not exist", "from domain", "return-path domain",
+        "domain of sender", "sender domain is invalid", "sender domain unknown",
+        "unknown sender domain", "envelope sender domain", "sender domain has no",
+        "mail from domain",
+    ]),
+    words("text:sender syntax", C::SenderRejected, &["bad sender address syntax", "sender address syntax"]),
+    words("text:address syntax", C::AddressSyntaxError, &[
+        "bad recipient address syntax", "bad address syntax", "invalid address",
+        "address syntax", "not a valid rfc", "not a valid address", "malformed address",
+        "illegal address", "address invalid", "missing final '@domain'",
+        "need fully-qualified address", "fully qualified address", "fully-qualified address",
+        "unbalanced", "user address required", "domain name required", "syntax: mail from",
+        "syntax: rcpt to", "mailbox syntax", "path syntax", "invalid email address",
+        "invalid mailbox", "syntax error in address", "syntax error in mailbox",
+        "address is not valid", "bad address", "invalid character in address",
+        "address contains", "malformed mailbox",
+        "not a valid email",
+    ]).unless(&["does not exist", "unknown"]),
+    words("text:smtputf8", C::Smtputf8Required, &[
+        "smtputf8", "utf-8 address", "utf8 address", "unicode address", "non-ascii address",
+        "non-ascii characters in", "internationalized address",
+    ]),
+    words("text:unsupported parameter", C::ParamsNotSupported, &[
+        "unsupported option", "dsn support is disabled", "unrecognized parameter",
+        "unknown parameter", "parameter not", "parameters not", "unsupported parameter",
+        "we do not allow dsn", "envid not supported", "notify not supported",
+        "invalid parameter", "unrecognized option", "unknown option", "not supported",
+        "not recognized", "unrecognised parameter", "parameter unrecognized", "dsn not",
+        "extension not", "bad parameter", "illegal parameter",
+    ]).at(MAIL | RCPT).exact(&[501, 504, 555, 455, 553, 550]),
+    words("text:sender rejected", C::SenderRejected, &[
+        "sender address rejected", "sender rejected", "sender denied", "envelope sender",
+        "sender blocked", "sender is blocked", "invalid sender", "sender unknown",
+        "sender address is invalid", "sender not allowed", "bad sender",
+        "sender address not allowed", "sender refused", "mail from refused",
+        "sender is not allowed", "sender address denied",
+    ]),
     // --- Greylisting ---
     words("text:greylisted", C::Greylisted, &[
         "greylist", "graylist", "grey-list", "gray-list", "grey list", "gray list",
@@ -705,7 +747,8 @@ pub(crate) static RULES: &[Rule] = &[
         "content rejected", "nature of the content", "potential security issue",
         "illegal attachment", "attachment", "executable", "message rejected as spam",
         "suspected spam", "suspicious", "content denied", "content filter", "filtered",
-        "phishing", "bulk mail", "spam", "message looks", "spamlike", "scored as",
+        "phishing", "bulk mail", "as spam", "spam detected", "is spam", "spam message",
+        "spam filter", "spam rejected", "message looks", "spamlike", "scored as",
         "rejected by content", "links within", "url in", "content policy",
         "prohibited content", "objectionable", "junk mail", "detected a potential",
         "blocked content", "message content", "was classified",
@@ -714,7 +757,8 @@ pub(crate) static RULES: &[Rule] = &[
         "local policy", "policy reasons", "policy violation", "policy restrictions",
         "administrative prohibition", "administratively denied", "rejected by policy",
         "security policies", "against policy", "not allowed by policy", "envelope blocked",
-        "rejected for policy", "policy rejection", "violates our policy", "usage policy",
+        "rejected for policy", "policy rejection", "violates our policy", "usage policy", "will not accept delivery", "not accept delivery",
+        "will not accept this message", "does not accept this message",
         "acceptable use",
     ]).medium(),
     // --- Reverse DNS and HELO ---
@@ -745,47 +789,6 @@ pub(crate) static RULES: &[Rule] = &[
         "not allowed to connect", "refused", "connections not accepted", "service unavailable",
         "service not available", "not available", "rejected", "denied", "blocked",
     ]).at(GREETING).permanent(),
-    // --- Envelope addresses ---
-    words("text:sender domain", C::SenderDomainUnresolvable, &[
-        "sender address rejected: domain not found", "domain of sender address",
-        "sender domain must exist", "sender domain must resolve", "unresolvable rfc",
-        "sender domain not found", "sender's domain does not exist",
-        "sender domain does not exist", "from domain", "return-path domain",
-        "domain of sender", "sender domain is invalid", "sender domain unknown",
-        "unknown sender domain", "envelope sender domain", "sender domain has no",
-        "mail from domain",
-    ]),
-    words("text:address syntax", C::AddressSyntaxError, &[
-        "bad recipient address syntax", "bad address syntax", "invalid address",
-        "address syntax", "not a valid rfc", "not a valid address", "malformed address",
-        "illegal address", "address invalid", "missing final '@domain'",
-        "need fully-qualified address", "fully qualified address", "fully-qualified address",
-        "unbalanced", "user address required", "domain name required", "syntax: mail from",
-        "syntax: rcpt to", "mailbox syntax", "path syntax", "invalid email address",
-        "invalid mailbox", "syntax error in address", "syntax error in mailbox",
-        "address is not valid", "bad address", "invalid character in address",
-        "address contains", "bad sender address syntax", "malformed mailbox",
-        "not a valid email",
-    ]).unless(&["does not exist", "unknown"]),
-    words("text:smtputf8", C::Smtputf8Required, &[
-        "smtputf8", "utf-8 address", "utf8 address", "unicode address", "non-ascii address",
-        "non-ascii characters in", "internationalized address",
-    ]),
-    words("text:unsupported parameter", C::ParamsNotSupported, &[
-        "unsupported option", "dsn support is disabled", "unrecognized parameter",
-        "unknown parameter", "parameter not", "parameters not", "unsupported parameter",
-        "we do not allow dsn", "envid not supported", "notify not supported",
-        "invalid parameter", "unrecognized option", "unknown option", "not supported",
-        "not recognized", "unrecognised parameter", "parameter unrecognized", "dsn not",
-        "extension not", "bad parameter", "illegal parameter",
-    ]).at(MAIL | RCPT).exact(&[501, 504, 555, 455, 553, 550]),
-    words("text:sender rejected", C::SenderRejected, &[
-        "sender address rejected", "sender rejected", "sender denied", "envelope sender",
-        "sender blocked", "sender is blocked", "invalid sender", "sender unknown",
-        "sender address is invalid", "sender not allowed", "bad sender",
-        "sender address not allowed", "sender refused", "mail from refused",
-        "sender is not allowed", "sender address denied",
-    ]),
     // --- Recipient ---
     words("text:restricted recipient", C::RecipientRestricted, &[
         "resolver.rst", "authrequired", "allowed-senders", "allowed senders",
@@ -892,6 +895,14 @@ pub(crate) static RULES: &[Rule] = &[
         "too many unknown commands", "too many invalid", "too many bad", "too many failures",
         "too many rejected", "too many unrecognised",
     ]),
+    // "Try again later" to RCPT on first contact is how most greylisting implementations word it.
+    words("text:try again later at rcpt", C::Greylisted, &[
+        "try again later", "retry later", "please retry", "come back later", "try again in",
+        "temporarily rejected", "deferred for", "temporary deferral", "please try again",
+        "try later", "retry in", "delayed",
+    ]).at(RCPT).strict().exact(&[450, 451]).low().unless(&[
+        "problem", "error", "failure", "internal", "lookup", "system", "unavailable",
+    ]),
     words("text:service unavailable", C::ServiceUnavailable, &[
         "service not available", "service unavailable", "no smtp service",
         "smtp service not available", "all server ports are busy", "closing connection",
@@ -899,12 +910,6 @@ pub(crate) static RULES: &[Rule] = &[
         "too busy", "server is busy", "maintenance", "try again later", "not accepting",
         "overloaded", "server busy", "system busy", "out of resources",
     ]).transient().unless(&["authentication"]),
-    // "Try again later" to RCPT on first contact is how most greylisting implementations word it.
-    words("text:try again later at rcpt", C::Greylisted, &[
-        "try again later", "retry later", "please retry", "come back later", "try again in",
-        "temporarily rejected", "deferred for", "temporary deferral", "please try again",
-        "try later", "retry in", "delayed",
-    ]).at(RCPT).strict().exact(&[450, 451]).low(),
     words("text:temporary server error", C::ServerTemporaryError, &[
         "local error", "temporary server error", "temporary lookup", "lookup failure",
         "server configuration", "configuration error", "resources temporarily unavailable",
