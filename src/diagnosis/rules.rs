@@ -719,7 +719,7 @@ pub(crate) static RULES: &[Rule] = &[
         "invalid parameter", "unrecognized option", "unknown option", "not supported",
         "not recognized", "unrecognised parameter", "parameter unrecognized", "dsn not",
         "extension not", "bad parameter", "illegal parameter",
-    ]).at(MAIL | RCPT).exact(&[501, 504, 555, 455, 553, 550]),
+    ]).at(MAIL | RCPT).strict().exact(&[501, 504, 555, 455, 553, 550]),
     words("text:sender rejected", C::SenderRejected, &[
         "sender address rejected", "sender rejected", "sender denied", "envelope sender",
         "sender blocked", "sender is blocked", "invalid sender", "sender unknown",
@@ -788,7 +788,7 @@ pub(crate) static RULES: &[Rule] = &[
         "not accepting mail", "access denied", "go away", "connection refused", "not welcome",
         "not allowed to connect", "refused", "connections not accepted", "service unavailable",
         "service not available", "not available", "rejected", "denied", "blocked",
-    ]).at(GREETING).permanent(),
+    ]).at(GREETING).strict().permanent(),
     // --- Recipient ---
     words("text:restricted recipient", C::RecipientRestricted, &[
         "resolver.rst", "authrequired", "allowed-senders", "allowed senders",
