@@ -7,7 +7,7 @@
 use std::sync::LazyLock;
 
 use aho_corasick::automaton::{Automaton, StateID};
-use aho_corasick::dfa::DFA;
+use aho_corasick::nfa::contiguous::NFA;
 use aho_corasick::{Anchored, MatchKind};
 
 use super::rules::{Codes, FINGERPRINTS, Providers, RULES, Rule, bit};
@@ -46,7 +46,7 @@ pub(crate) struct Facts {
 }
 
 struct Engine {
-    dfa: DFA,
+    dfa: NFA,
     start: StateID,
     /// Per phrase: the providers it fingerprints (0 for none).
     providers: Vec<Providers>,
@@ -56,8 +56,12 @@ struct Engine {
     unless: Vec<Box<[u16]>>,
     /// Per phrase: the rules whose `words` contain it, ascending.
     rules_by_phrase: Vec<Box<[u16]>>,
-    /// Rules without `words`, ascending.
-    wordless: Box<[u16]>,
+    /// Rules without `words`, ascending, indexed by the one filter that narrows them most:
+    /// by reply code for rules that list exact codes, by enhanced subject for enhanced-code
+    /// rules, and the rest.
+    wordless_by_code: Vec<Box<[u16]>>,
+    wordless_by_subject: Vec<Box<[u16]>>,
+    wordless_other: Box<[u16]>,
 }
 
 /// The phrases found in one reply, and the providers they name.
@@ -112,11 +116,22 @@ impl Engine {
             providers[usize::from(id)] |= provider;
         }
         let mut by_phrase: Vec<Vec<u16>> = vec![Vec::new(); phrases.len()];
-        let mut wordless = Vec::new();
+        let mut by_code: Vec<Vec<u16>> = vec![Vec::new(); 1000];
+        let mut by_subject: Vec<Vec<u16>> = vec![Vec::new(); 1000];
+        let mut other = Vec::new();
         for (index, rule_words) in words.iter().enumerate() {
+            let rule = &RULES[index];
             let index = u16::try_from(index).unwrap_or(u16::MAX);
             if rule_words.is_empty() {
-                wordless.push(index);
+                match (rule.codes, rule.enhanced) {
+                    (Codes::Exact(codes), _) => {
+                        for &code in codes {
+                            by_code[usize::from(code) % 1000].push(index);
+                        }
+                    }
+                    (_, Some(filter)) => by_subject[usize::from(filter.subject) % 1000].push(index),
+                    _ => other.push(index),
+                }
             }
             for &phrase in rule_words.iter() {
                 let rules = &mut by_phrase[usize::from(phrase)];
@@ -125,11 +140,13 @@ impl Engine {
                 }
             }
         }
-        let dfa = DFA::builder()
-            .ascii_case_insensitive(true)
+        // Phrases are lowercased when interned and the scan lowercases the text, which keeps
+        // the automaton half the size of an ASCII case-insensitive one.
+        let dfa = NFA::builder()
             .match_kind(MatchKind::Standard)
+            .dense_depth(3)
             .build(&phrases)
-            .expect("the phrase table compiles into an Aho-Corasick DFA");
+            .expect("the phrase table compiles into an Aho-Corasick automaton");
         let start = dfa
             .start_state(Anchored::No)
             .expect("an unanchored DFA has an unanchored start state");
@@ -141,7 +158,9 @@ impl Engine {
             also,
             unless,
             rules_by_phrase: by_phrase.into_iter().map(Vec::into_boxed_slice).collect(),
-            wordless: wordless.into_boxed_slice(),
+            wordless_by_code: by_code.into_iter().map(Vec::into_boxed_slice).collect(),
+            wordless_by_subject: by_subject.into_iter().map(Vec::into_boxed_slice).collect(),
+            wordless_other: other.into_boxed_slice(),
         }
     }
 
@@ -181,7 +200,7 @@ impl Engine {
                         after_space = true;
                     }
                 } else {
-                    step(byte, &mut found);
+                    step(byte.to_ascii_lowercase(), &mut found);
                     after_space = false;
                 }
             }
@@ -249,14 +268,23 @@ impl Engine {
                 }
             }
         }
-        for &rule in self.wordless.iter() {
-            let rule = usize::from(rule);
-            if rule >= best {
-                break;
-            }
-            if self.fits(rule, facts, found) {
-                best = rule;
-                break;
+        let empty: &[u16] = &[];
+        let by_code = facts.code.map_or(empty, |code| {
+            &self.wordless_by_code[usize::from(code.value()) % 1000]
+        });
+        let by_subject = facts.enhanced.map_or(empty, |enhanced| {
+            &self.wordless_by_subject[usize::from(enhanced.subject) % 1000]
+        });
+        for list in [by_code, by_subject, &self.wordless_other] {
+            for &rule in list {
+                let rule = usize::from(rule);
+                if rule >= best {
+                    break;
+                }
+                if self.fits(rule, facts, found) {
+                    best = rule;
+                    break;
+                }
             }
         }
         (best != usize::MAX).then_some(best)
@@ -447,4 +475,9 @@ pub(crate) fn build(
 #[cfg(test)]
 pub(crate) fn phrase_count() -> usize {
     ENGINE.providers.len()
+}
+
+#[cfg(test)]
+pub(crate) fn automaton_memory() -> usize {
+    ENGINE.dfa.memory_usage()
 }

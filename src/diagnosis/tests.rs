@@ -1114,3 +1114,22 @@ fn class_names_and_enums_round_trip() {
             .len()
     );
 }
+
+#[test]
+fn automaton_size() {
+    println!(
+        "phrases: {}, DFA bytes: {}",
+        engine::phrase_count(),
+        engine::automaton_memory()
+    );
+}
+
+#[test]
+fn automaton_build_time() {
+    let started = std::time::Instant::now();
+    let _ = diagnose(Stage::Rcpt, &reply("250 ok"));
+    println!(
+        "first diagnosis (automaton build) took {:?}",
+        started.elapsed()
+    );
+}
