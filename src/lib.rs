@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod capabilities;
 pub mod diagnosis;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -17,6 +18,7 @@ mod secret;
 mod stage;
 
 pub use auth::{InvalidMechanism, Mechanism};
+pub use capabilities::{Capabilities, CapabilityAnomaly, Extension, Keyword, ServerName};
 pub use diagnosis::{
     Confidence, Context, Diagnosis, DiagnosisClass, DiagnosisSeverity, Evidence, Retry,
     UnknownClass, classify_tls_error, classify_transport_error, diagnose, diagnose_in_context,

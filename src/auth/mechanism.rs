@@ -4,6 +4,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::capabilities::{pack, pack_upper};
+
 /// A SASL mechanism name. Names are case-insensitive on the wire (RFC 4422 s3.1) and are
 /// kept here in their registered upper-case spelling; unknown names are kept as
 /// [`Mechanism::Other`] (upper-cased).
@@ -77,16 +79,67 @@ impl Mechanism {
         {
             return None;
         }
-        for (known, mechanism) in KNOWN {
-            if known.as_bytes().eq_ignore_ascii_case(name) {
-                return Some(mechanism.clone());
-            }
+        Some(match Self::lookup(name) {
+            Some(index) => KNOWN[index].1.clone(),
+            // Checked above: every byte is ASCII, so this is valid UTF-8.
+            None => Mechanism::Other(String::from_utf8_lossy(name).to_ascii_uppercase()),
+        })
+    }
+
+    /// The position in the table of known names of a name in any case, without allocating
+    /// (names of up to 16 octets are packed into an integer and matched as one).
+    pub(crate) fn lookup(name: &[u8]) -> Option<usize> {
+        if name.len() > 16 {
+            return [6, 8]
+                .into_iter()
+                .find(|&i| KNOWN[i].0.as_bytes().eq_ignore_ascii_case(name));
         }
-        let upper = name.to_ascii_uppercase();
-        // Checked above: every byte is ASCII.
-        Some(Mechanism::Other(
-            String::from_utf8_lossy(&upper).into_owned(),
-        ))
+        const PLAIN: u128 = pack(b"PLAIN");
+        const LOGIN: u128 = pack(b"LOGIN");
+        const XOAUTH2: u128 = pack(b"XOAUTH2");
+        const OAUTHBEARER: u128 = pack(b"OAUTHBEARER");
+        const CRAM_MD5: u128 = pack(b"CRAM-MD5");
+        const SCRAM_SHA_256: u128 = pack(b"SCRAM-SHA-256");
+        const SCRAM_SHA_1: u128 = pack(b"SCRAM-SHA-1");
+        const SCRAM_SHA_1_PLUS: u128 = pack(b"SCRAM-SHA-1-PLUS");
+        const DIGEST_MD5: u128 = pack(b"DIGEST-MD5");
+        const CRAM_SHA1: u128 = pack(b"CRAM-SHA1");
+        const GSSAPI: u128 = pack(b"GSSAPI");
+        const NTLM: u128 = pack(b"NTLM");
+        const EXTERNAL: u128 = pack(b"EXTERNAL");
+        const ANONYMOUS: u128 = pack(b"ANONYMOUS");
+        const XOAUTH: u128 = pack(b"XOAUTH");
+        Some(match pack_upper(name)? {
+            PLAIN => 0,
+            LOGIN => 1,
+            XOAUTH2 => 2,
+            OAUTHBEARER => 3,
+            CRAM_MD5 => 4,
+            SCRAM_SHA_256 => 5,
+            SCRAM_SHA_1 => 7,
+            SCRAM_SHA_1_PLUS => 8,
+            DIGEST_MD5 => 9,
+            CRAM_SHA1 => 10,
+            GSSAPI => 11,
+            NTLM => 12,
+            EXTERNAL => 13,
+            ANONYMOUS => 14,
+            XOAUTH => 15,
+            _ => return None,
+        })
+    }
+
+    /// The known mechanism at `index` of the table (see `Mechanism::lookup`).
+    pub(crate) fn from_known_index(index: usize) -> Option<Mechanism> {
+        KNOWN.get(index).map(|(_, m)| m.clone())
+    }
+
+    /// The number of known mechanisms.
+    pub(crate) const KNOWN_COUNT: usize = KNOWN.len();
+
+    /// This mechanism's position in the table of known names.
+    pub(crate) fn index(&self) -> Option<usize> {
+        KNOWN.iter().position(|(_, m)| m == self)
     }
 
     /// The registered name, e.g. `CRAM-MD5`.
@@ -141,7 +194,13 @@ mod tests {
             "plain-clienttoken".parse::<Mechanism>(),
             Ok(Mechanism::Other("PLAIN-CLIENTTOKEN".into()))
         );
-        for (name, mechanism) in KNOWN {
+        for (index, (name, mechanism)) in KNOWN.iter().enumerate() {
+            assert_eq!(Mechanism::lookup(name.as_bytes()), Some(index));
+            assert_eq!(
+                Mechanism::lookup(name.to_ascii_lowercase().as_bytes()),
+                Some(index)
+            );
+            assert_eq!(mechanism.index(), Some(index));
             assert_eq!(mechanism.as_str(), *name);
             assert_eq!(name.parse::<Mechanism>().as_ref(), Ok(mechanism));
         }

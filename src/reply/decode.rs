@@ -6,7 +6,10 @@
 //! once its last line is complete. Bytes after the reply are left to the caller.
 
 use super::parse::{LineFault, Separator, reply_line};
-use super::{Anomalies, Anomaly, EnhancedCode, Reply, ReplyCode, enhanced::leading_enhanced_code};
+use super::{
+    Anomalies, Anomaly, EnhancedCode, LineEnds, Reply, ReplyCode, enhanced::leading_enhanced_code,
+    scan_line,
+};
 
 /// RFC 5321 s4.5.3.1.5: "The maximum total length of a reply line including the reply code
 /// and the <CRLF> is 512 octets." Longer lines are tolerated up to [`ReplyLimits`] and flagged.
@@ -150,6 +153,7 @@ struct Partial {
     scanned: usize,
     lines: usize,
     coded_lines: u16,
+    ends: LineEnds,
     code: Option<ReplyCode>,
     enhanced: Option<EnhancedCode>,
     anomalies: Anomalies,
@@ -201,7 +205,8 @@ impl ReplyDecoder {
             let window_end = input
                 .len()
                 .min(start.saturating_add(limits.max_line_length));
-            let Some(nl) = memchr::memchr(b'\n', &input[start..window_end]) else {
+            let (found, non_ascii) = scan_line(&input[start..window_end]);
+            let Some(nl) = found else {
                 if window_end - start >= limits.max_line_length {
                     return Err(ReplyError::LineTooLong {
                         line: p.lines + 1,
@@ -225,6 +230,7 @@ impl ReplyDecoder {
                 });
             }
             p.lines += 1;
+            p.ends.push(end);
             let mut line = &input[start..end - 1];
             match line.last() {
                 Some(b'\r') => line = &line[..line.len() - 1],
@@ -251,14 +257,14 @@ impl ReplyDecoder {
                 },
             })?;
             p.coded_lines = p.coded_lines.saturating_add(1);
-            if let Some(previous) = p.code {
-                if previous != parsed.code {
-                    p.anomalies.insert(Anomaly::InconsistentCodes);
-                }
+            if let Some(previous) = p.code
+                && previous != parsed.code
+            {
+                p.anomalies.insert(Anomaly::InconsistentCodes);
             }
             // RFC 5321 s4.2.1: the last line carries the reply code; keep the latest.
             p.code = Some(parsed.code);
-            if !parsed.text.is_ascii() && std::str::from_utf8(parsed.text).is_err() {
+            if non_ascii && std::str::from_utf8(parsed.text).is_err() {
                 p.anomalies.insert(Anomaly::NonUtf8Text);
             }
             if p.enhanced.is_none() {
@@ -274,10 +280,10 @@ impl ReplyDecoder {
             if !code.is_standard() {
                 p.anomalies.insert(Anomaly::NonStandardCode);
             }
-            if let Some(enhanced) = p.enhanced {
-                if u16::from(enhanced.class) != code.value() / 100 {
-                    p.anomalies.insert(Anomaly::EnhancedClassMismatch);
-                }
+            if let Some(enhanced) = p.enhanced
+                && u16::from(enhanced.class) != code.value() / 100
+            {
+                p.anomalies.insert(Anomaly::EnhancedClassMismatch);
             }
             let reply = Reply {
                 raw: input[..end].to_vec(),
@@ -285,6 +291,7 @@ impl ReplyDecoder {
                 enhanced: p.enhanced,
                 line_count: p.coded_lines,
                 anomalies: p.anomalies,
+                ends: p.ends,
             };
             return Ok(Decoded::Complete {
                 value: reply,

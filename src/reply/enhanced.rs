@@ -6,8 +6,7 @@ use std::str::FromStr;
 
 use nom::IResult;
 use nom::Parser;
-use nom::bytes::complete::take_while_m_n;
-use nom::character::complete::{char, one_of};
+use nom::error::{Error, ErrorKind};
 
 /// An enhanced status code such as `5.7.1` (RFC 3463 s2).
 ///
@@ -81,14 +80,39 @@ impl FromStr for EnhancedCode {
     }
 }
 
+fn fail<T>(input: &[u8], kind: ErrorKind) -> IResult<&[u8], T> {
+    Err(nom::Err::Error(Error::new(input, kind)))
+}
+
+/// `1*3digit`: one to three digits, as many as there are (greedy, like the ABNF).
 fn decimal_1_3(input: &[u8]) -> IResult<&[u8], u16> {
-    take_while_m_n(1, 3, |b: u8| b.is_ascii_digit())
-        .map(|digits: &[u8]| {
-            digits
-                .iter()
-                .fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'))
-        })
-        .parse(input)
+    let digits = input
+        .iter()
+        .take(3)
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    if digits == 0 {
+        return fail(input, ErrorKind::Digit);
+    }
+    let value = input[..digits]
+        .iter()
+        .fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'));
+    Ok((&input[digits..], value))
+}
+
+fn dot(input: &[u8]) -> IResult<&[u8], ()> {
+    match input {
+        [b'.', rest @ ..] => Ok((rest, ())),
+        _ => fail(input, ErrorKind::Char),
+    }
+}
+
+/// `class = "2" / "4" / "5"`.
+fn class(input: &[u8]) -> IResult<&[u8], u8> {
+    match input {
+        [c @ (b'2' | b'4' | b'5'), rest @ ..] => Ok((rest, c - b'0')),
+        _ => fail(input, ErrorKind::OneOf),
+    }
 }
 
 /// ```text
@@ -98,15 +122,9 @@ fn decimal_1_3(input: &[u8]) -> IResult<&[u8], u16> {
 /// detail      = 1*3digit
 /// ```
 pub(crate) fn status_code(input: &[u8]) -> IResult<&[u8], EnhancedCode> {
-    (
-        one_of("245"),
-        char('.'),
-        decimal_1_3,
-        char('.'),
-        decimal_1_3,
-    )
-        .map(|(class, _, subject, _, detail)| EnhancedCode {
-            class: class as u8 - b'0',
+    (class, dot, decimal_1_3, dot, decimal_1_3)
+        .map(|(class, (), subject, (), detail)| EnhancedCode {
+            class,
             subject,
             detail,
         })

@@ -33,7 +33,7 @@ pub use enhanced::{EnhancedCode, InvalidEnhancedCode};
 pub use write::ReplyWriteError;
 
 pub(crate) use enhanced::leading_enhanced_code;
-use parse::{Separator, reply_line};
+use parse::{Separator, validated_line};
 
 /// One complete server reply, possibly of several lines (RFC 5321 s4.2).
 ///
@@ -47,6 +47,37 @@ pub struct Reply {
     enhanced: Option<EnhancedCode>,
     line_count: u16,
     anomalies: Anomalies,
+    ends: LineEnds,
+}
+
+/// Where the first lines of a reply end (offsets just past their LF), recorded while framing
+/// so that reading the lines again does not scan for line ends again. Lines past the record
+/// are found by scanning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub(crate) struct LineEnds {
+    ends: [u16; LineEnds::CAPACITY],
+    len: u8,
+}
+
+impl LineEnds {
+    const CAPACITY: usize = 15;
+
+    /// Records that the next line ends at `end`, while there is room. Ends only grow, so once
+    /// one does not fit in 16 bits none after it does, and the record stays a prefix.
+    #[inline]
+    pub(crate) fn push(&mut self, end: usize) {
+        let len = usize::from(self.len);
+        if len < Self::CAPACITY
+            && let Ok(end) = u16::try_from(end)
+        {
+            self.ends[len] = end;
+            self.len += 1;
+        }
+    }
+
+    fn as_slice(&self) -> &[u16] {
+        &self.ends[..usize::from(self.len)]
+    }
 }
 
 impl Reply {
@@ -77,7 +108,11 @@ impl Reply {
 
     /// The coded lines, first to last (blank lines are skipped).
     pub fn lines(&self) -> Lines<'_> {
-        Lines { rest: &self.raw }
+        Lines {
+            raw: &self.raw,
+            pos: 0,
+            ends: self.ends.as_slice(),
+        }
     }
 
     /// What the parser tolerated in this reply.
@@ -194,25 +229,36 @@ impl<'a> ReplyLine<'a> {
 /// The coded lines of a [`Reply`]; see [`Reply::lines`].
 #[derive(Debug, Clone)]
 pub struct Lines<'a> {
-    rest: &'a [u8],
+    raw: &'a [u8],
+    pos: usize,
+    /// Recorded ends of the lines from `pos` on.
+    ends: &'a [u16],
 }
 
 impl<'a> Iterator for Lines<'a> {
     type Item = ReplyLine<'a>;
 
     fn next(&mut self) -> Option<ReplyLine<'a>> {
-        while !self.rest.is_empty() {
-            let end = memchr::memchr(b'\n', self.rest).map_or(self.rest.len(), |i| i + 1);
-            let (mut line, rest) = self.rest.split_at(end);
-            self.rest = rest;
+        while self.pos < self.raw.len() {
+            let end = match self.ends.split_first() {
+                Some((&end, rest)) => {
+                    self.ends = rest;
+                    usize::from(end)
+                }
+                None => {
+                    let rest = &self.raw[self.pos..];
+                    self.pos + find_line_feed(rest).map_or(rest.len(), |i| i + 1)
+                }
+            };
+            let mut line = &self.raw[self.pos..end];
+            self.pos = end;
             if let Some(stripped) = line.strip_suffix(b"\n") {
                 line = stripped;
             }
             if let Some(stripped) = line.strip_suffix(b"\r") {
                 line = stripped;
             }
-            // The decoder validated every line, so anything that fails here is a blank line.
-            if let Ok(parsed) = reply_line(line) {
+            if let Some(parsed) = validated_line(line) {
                 return Some(ReplyLine {
                     raw: line,
                     code: parsed.code,
@@ -223,6 +269,50 @@ impl<'a> Iterator for Lines<'a> {
         }
         None
     }
+}
+
+/// Finds the first LF, eight octets at a time.
+///
+/// Reply lines are short (most under 64 octets), where a SIMD search spends more on setup
+/// than on searching; this word-at-a-time scan has no setup and no call.
+#[inline]
+pub(crate) fn find_line_feed(haystack: &[u8]) -> Option<usize> {
+    scan_line(haystack).0
+}
+
+/// Finds the first LF, and tells whether any octet before it has the high bit set (the line
+/// is not ASCII), in one pass of eight octets at a time.
+#[inline]
+pub(crate) fn scan_line(haystack: &[u8]) -> (Option<usize>, bool) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const LF: u64 = ONES * b'\n' as u64;
+    let (words, tail) = haystack.as_chunks::<8>();
+    let mut high = 0u64;
+    for (index, word) in words.iter().enumerate() {
+        let raw = u64::from_le_bytes(*word);
+        // A byte of `x` is zero where the haystack holds LF; the lowest flagged byte of
+        // `(x - ONES) & !x & HIGHS` is the first zero byte (higher flags may be borrows).
+        let x = raw ^ LF;
+        let found = x.wrapping_sub(ONES) & !x & HIGHS;
+        if found != 0 {
+            let byte = found.trailing_zeros() / 8;
+            // Keep only the octets before the LF.
+            let before = (1u64 << (byte * 8)).wrapping_sub(1);
+            high |= raw & before;
+            return (Some(index * 8 + byte as usize), high & HIGHS != 0);
+        }
+        high |= raw;
+    }
+    let offset = words.len() * 8;
+    let mut non_ascii = high & HIGHS != 0;
+    for (i, &b) in tail.iter().enumerate() {
+        if b == b'\n' {
+            return (Some(offset + i), non_ascii);
+        }
+        non_ascii |= b >= 0x80;
+    }
+    (None, non_ascii)
 }
 
 /// One thing a server did that RFC 5321 does not allow but that the parser tolerated.
@@ -334,3 +424,19 @@ impl FromIterator<Anomaly> for Anomalies {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod find_tests {
+    use super::{find_line_feed, scan_line};
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn finds_the_first_line_feed(hay in proptest::collection::vec(prop_oneof![Just(b'\n'), Just(b'\r'), Just(0x8a), Just(b'a'), any::<u8>()], 0..80)) {
+            let lf = hay.iter().position(|&b| b == b'\n');
+            prop_assert_eq!(find_line_feed(&hay), lf);
+            let before = &hay[..lf.unwrap_or(hay.len())];
+            prop_assert_eq!(scan_line(&hay), (lf, !before.is_ascii()));
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! The reply writer: the server side's mirror of the decoder (RFC 5321 s4.2).
 //! Strict: it only writes what RFC 5321 allows, so every written reply parses with no anomaly.
 
-use super::{Anomalies, EnhancedCode, RFC_REPLY_LINE_LENGTH, Reply, ReplyCode};
+use super::{Anomalies, EnhancedCode, LineEnds, RFC_REPLY_LINE_LENGTH, Reply, ReplyCode};
 
 /// Why a reply cannot be written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -67,13 +67,14 @@ impl Reply {
         if !code.is_standard() {
             return Err(ReplyWriteError::NonStandardCode(code));
         }
-        if let Some(enhanced) = enhanced {
-            if u16::from(enhanced.class) != code.value() / 100 {
-                return Err(ReplyWriteError::EnhancedClassMismatch { code, enhanced });
-            }
+        if let Some(enhanced) = enhanced
+            && u16::from(enhanced.class) != code.value() / 100
+        {
+            return Err(ReplyWriteError::EnhancedClassMismatch { code, enhanced });
         }
         let mut raw = Vec::with_capacity(64);
         let mut starts = Vec::new();
+        let mut ends = LineEnds::default();
         for (index, text) in lines.into_iter().enumerate() {
             let text = text.as_ref().as_bytes();
             if text.iter().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
@@ -91,6 +92,7 @@ impl Reply {
             }
             raw.extend_from_slice(text);
             raw.extend_from_slice(b"\r\n");
+            ends.push(raw.len());
             let length = raw.len() - start;
             if length > RFC_REPLY_LINE_LENGTH {
                 return Err(ReplyWriteError::LineTooLong {
@@ -110,6 +112,7 @@ impl Reply {
             enhanced,
             line_count,
             anomalies: Anomalies::NONE,
+            ends,
         })
     }
 
