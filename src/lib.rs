@@ -21,8 +21,8 @@ pub use auth::{InvalidMechanism, Mechanism};
 pub use capabilities::{Capabilities, CapabilityAnomaly, Extension, Keyword, ServerName};
 pub use diagnosis::{
     Confidence, Context, Diagnosis, DiagnosisClass, DiagnosisSeverity, Evidence, Retry,
-    UnknownClass, classify_tls_error, classify_transport_error, diagnose, diagnose_in_context,
-    diagnose_text,
+    UnknownClass, classify_tls_error, classify_transport_error, diagnose, diagnose_bytes,
+    diagnose_in_context, diagnose_text,
 };
 pub use reply::{
     Anomalies, Anomaly, Category, Decoded, EnhancedCode, Reply, ReplyCode, ReplyDecoder,

@@ -51,6 +51,7 @@ mod text;
 use std::fmt;
 use std::time::Duration;
 
+use crate::capabilities::Capabilities;
 use crate::json::JsonWriter;
 use crate::reply::{EnhancedCode, Reply, ReplyCode};
 use crate::stage::Stage;
@@ -58,7 +59,7 @@ use crate::stage::Stage;
 pub use class::{DiagnosisClass, UnknownClass};
 pub use context::Context;
 pub use noreply::{classify_tls_error, classify_transport_error};
-pub use text::diagnose_text;
+pub use text::{diagnose_bytes, diagnose_text};
 
 /// How bad a diagnosed situation is (DESIGN s4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -409,7 +410,19 @@ impl Diagnosis {
                 json.null();
             }
         }
+        if let Some(capabilities) = self.capabilities() {
+            json.key("capabilities");
+            write_capabilities(json, &capabilities);
+        }
         json.end_object();
+    }
+
+    /// The capabilities an EHLO reply advertised, for a `capabilities` diagnosis.
+    pub fn capabilities(&self) -> Option<Capabilities> {
+        match (&self.class, &self.evidence.reply) {
+            (DiagnosisClass::Capabilities, Some(reply)) => Some(Capabilities::from_reply(reply)),
+            _ => None,
+        }
     }
 }
 
@@ -429,6 +442,20 @@ impl fmt::Display for Diagnosis {
         }
         if let Some(detail) = &self.detail {
             writeln!(f, "  detail: {detail}")?;
+        }
+        if let Some(capabilities) = self.capabilities() {
+            writeln!(f, "  offers: {}", capabilities_line(&capabilities))?;
+            if !capabilities.starttls() && capabilities.auth_mechanisms().next().is_none() {
+                writeln!(
+                    f,
+                    "  note: neither STARTTLS nor AUTH is offered: this looks like a relay (MX) port, not a submission port"
+                )?;
+            } else if capabilities.starttls() && capabilities.auth_mechanisms().next().is_none() {
+                writeln!(
+                    f,
+                    "  note: AUTH is not offered yet; most servers offer it after STARTTLS"
+                )?;
+            }
         }
         if !self.causes.is_empty() {
             writeln!(f, "  probable causes:")?;
@@ -459,6 +486,81 @@ impl fmt::Display for Diagnosis {
             self.severity, self.confidence, self.evidence.rule
         )
     }
+}
+
+/// `{"size", "auth", "starttls", "pipelining", "8bitmime", "smtputf8", "chunking", "dsn",
+/// "enhancedstatuscodes", "requiretls", "other"}` (DESIGN s5).
+fn write_capabilities(json: &mut JsonWriter, capabilities: &Capabilities) {
+    json.begin_object();
+    json.key("size");
+    match capabilities.size() {
+        Some(size) => json.number(size),
+        None => json.null(),
+    };
+    json.key("auth").begin_array();
+    for mechanism in capabilities.auth_mechanisms() {
+        json.string(mechanism.as_str());
+    }
+    json.end_array();
+    json.key("starttls").boolean(capabilities.starttls());
+    json.key("pipelining").boolean(capabilities.pipelining());
+    json.key("8bitmime").boolean(capabilities.eight_bit_mime());
+    json.key("smtputf8").boolean(capabilities.smtputf8());
+    json.key("chunking").boolean(capabilities.chunking());
+    json.key("dsn").boolean(capabilities.dsn());
+    json.key("enhancedstatuscodes")
+        .boolean(capabilities.enhanced_status_codes());
+    json.key("requiretls").boolean(capabilities.requiretls());
+    json.key("other").string_array(
+        capabilities
+            .unknown()
+            .iter()
+            .map(|extension| extension.keyword()),
+    );
+    json.end_object();
+}
+
+/// One line listing what an EHLO reply offers, for [`Diagnosis`]'s `Display`.
+fn capabilities_line(capabilities: &Capabilities) -> String {
+    let mut offers: Vec<String> = Vec::new();
+    match (capabilities.size(), capabilities.size_advertised()) {
+        (Some(size), _) => offers.push(format!("SIZE {size} ({})", noreply_size(size))),
+        (None, true) => offers.push("SIZE (no fixed limit)".to_owned()),
+        _ => {}
+    }
+    let mechanisms: Vec<String> = capabilities
+        .auth_mechanisms()
+        .map(|mechanism| mechanism.as_str().to_owned())
+        .collect();
+    if !mechanisms.is_empty() {
+        offers.push(format!("AUTH {}", mechanisms.join(" ")));
+    }
+    for (on, name) in [
+        (capabilities.starttls(), "STARTTLS"),
+        (capabilities.pipelining(), "PIPELINING"),
+        (capabilities.eight_bit_mime(), "8BITMIME"),
+        (capabilities.smtputf8(), "SMTPUTF8"),
+        (capabilities.chunking(), "CHUNKING"),
+        (capabilities.dsn(), "DSN"),
+        (capabilities.enhanced_status_codes(), "ENHANCEDSTATUSCODES"),
+        (capabilities.requiretls(), "REQUIRETLS"),
+    ] {
+        if on {
+            offers.push(name.to_owned());
+        }
+    }
+    for extension in capabilities.unknown() {
+        offers.push(extension.keyword().to_owned());
+    }
+    if offers.is_empty() {
+        "no extensions".to_owned()
+    } else {
+        offers.join(", ")
+    }
+}
+
+fn noreply_size(octets: u64) -> String {
+    noreply::human_size(octets)
 }
 
 fn human_duration(duration: Duration) -> String {

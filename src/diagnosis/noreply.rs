@@ -323,7 +323,7 @@ impl Diagnosis {
     }
 }
 
-fn human_size(octets: u64) -> String {
+pub(crate) fn human_size(octets: u64) -> String {
     const MB: f64 = 1024.0 * 1024.0;
     // Display only: the octet count is also given exactly.
     #[allow(clippy::cast_precision_loss)]

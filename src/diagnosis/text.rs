@@ -56,6 +56,31 @@ pub fn diagnose_text(stage: Stage, pasted: &str) -> Diagnosis {
     diagnosis
 }
 
+/// Diagnoses a reply given as raw bytes, as read from a socket, a file or standard input:
+/// one reply in wire form (CRLF or LF line ends) is parsed as it is, so non-UTF-8 text is kept;
+/// anything else (no code prefix, wrapped lines, a Python tuple...) goes to [`diagnose_text`].
+pub fn diagnose_bytes(stage: Stage, input: &[u8]) -> Diagnosis {
+    let start = input
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(input.len());
+    let end = input
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |at| at + 1);
+    let mut wire = input[start..end.max(start)].to_vec();
+    wire.extend_from_slice(b"\r\n");
+    if let Ok(Decoded::Complete { value, consumed }) = parse_reply(&wire, &ReplyLimits::default()) {
+        if consumed == wire.len() {
+            return diagnose(stage, &value);
+        }
+    }
+    diagnose_text(
+        stage,
+        &String::from_utf8_lossy(&input[start..end.max(start)]),
+    )
+}
+
 struct Unwrapped<'a> {
     code: Option<[u8; 3]>,
     text: std::borrow::Cow<'a, str>,
