@@ -1109,3 +1109,51 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod taxonomy {
+    use super::DiagnosisClass;
+
+    /// The class ids `docs/DIAGNOSES.md` defines: the first cell of every table row and the
+    /// bullets that introduce classes beyond the tables.
+    fn documented_ids() -> Vec<String> {
+        let text = include_str!("../../docs/DIAGNOSES.md");
+        let mut ids = Vec::new();
+        for line in text.lines() {
+            let cell = if let Some(row) = line.strip_prefix("| `") {
+                row.split('|').next().unwrap_or_default()
+            } else if let Some(bullet) = line.strip_prefix("- `") {
+                bullet.split(' ').next().unwrap_or_default()
+            } else {
+                continue;
+            };
+            for part in format!("`{cell}").split('`').skip(1).step_by(2) {
+                if !part.is_empty()
+                    && part
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+                {
+                    ids.push(part.to_owned());
+                }
+            }
+        }
+        ids
+    }
+
+    #[test]
+    fn enum_matches_the_documented_taxonomy() {
+        let documented = documented_ids();
+        for id in &documented {
+            assert!(
+                id.parse::<DiagnosisClass>().is_ok(),
+                "DIAGNOSES.md defines {id}, the enum does not"
+            );
+        }
+        for class in DiagnosisClass::ALL {
+            assert!(
+                documented.iter().any(|id| id == class.as_str()),
+                "{class} is not in DIAGNOSES.md"
+            );
+        }
+    }
+}

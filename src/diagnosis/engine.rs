@@ -343,14 +343,14 @@ where
         },
         ..facts
     };
-    if let Some(code) = facts.code {
-        if !matches!(code.value() / 100, 2..=5) {
-            return Verdict::new(
-                DiagnosisClass::MalformedReply,
-                "code:nonstandard",
-                Confidence::High,
-            );
-        }
+    if let Some(code) = facts.code
+        && !matches!(code.value() / 100, 2..=5)
+    {
+        return Verdict::new(
+            DiagnosisClass::MalformedReply,
+            "code:nonstandard",
+            Confidence::High,
+        );
     }
     let engine = &*ENGINE;
     let found = engine.scan(segments);
@@ -373,14 +373,14 @@ where
             ),
         };
     };
-    if let Some(valid) = valid_codes(facts.stage) {
-        if !valid.contains(&code.value()) {
-            return Verdict::new(
-                DiagnosisClass::UnexpectedReply,
-                "rfc5321:not-valid-for-command",
-                Confidence::Medium,
-            );
-        }
+    if let Some(valid) = valid_codes(facts.stage)
+        && !valid.contains(&code.value())
+    {
+        return Verdict::new(
+            DiagnosisClass::UnexpectedReply,
+            "rfc5321:not-valid-for-command",
+            Confidence::Medium,
+        );
     }
     match code.value() / 100 {
         2 => Verdict::new(DiagnosisClass::Ok, "class:2", Confidence::Low),

@@ -70,10 +70,10 @@ pub fn diagnose_bytes(stage: Stage, input: &[u8]) -> Diagnosis {
         .map_or(start, |at| at + 1);
     let mut wire = input[start..end.max(start)].to_vec();
     wire.extend_from_slice(b"\r\n");
-    if let Ok(Decoded::Complete { value, consumed }) = parse_reply(&wire, &ReplyLimits::default()) {
-        if consumed == wire.len() {
-            return diagnose(stage, &value);
-        }
+    if let Ok(Decoded::Complete { value, consumed }) = parse_reply(&wire, &ReplyLimits::default())
+        && consumed == wire.len()
+    {
+        return diagnose(stage, &value);
     }
     diagnose_text(
         stage,

@@ -12,7 +12,7 @@ use super::{
 };
 
 /// RFC 5321 s4.5.3.1.5: "The maximum total length of a reply line including the reply code
-/// and the <CRLF> is 512 octets." Longer lines are tolerated up to [`ReplyLimits`] and flagged.
+/// and the &lt;CRLF&gt; is 512 octets." Longer lines are tolerated up to [`ReplyLimits`] and flagged.
 pub const RFC_REPLY_LINE_LENGTH: usize = 512;
 
 /// Bounds on what one reply may hold. Each bound has its own [`ReplyError`] variant.
