@@ -469,6 +469,21 @@ pub(crate) fn build(
     diagnosis.severity = severity;
     diagnosis.retry = retry;
     diagnosis.retry_after = after;
+    if class == DiagnosisClass::Ok && stage == Stage::DataEnd {
+        // "Mail not received" after a 250 is the most common question: say where to look.
+        diagnosis = diagnosis.with_texts(
+            "The server accepted the message and took responsibility for delivering it.",
+            &[
+                "If it never arrives: the receiving side filed it as spam, or dropped it after accepting.",
+                "Missing SPF, DKIM or DMARC for the sender's domain, or a poor IP or domain reputation, makes that likely.",
+                "The recipient's mailbox may be full or inactive; a bounce then arrives later, by mail.",
+            ],
+            &[
+                "Check the recipient's spam folder and the sender's inbox for a later bounce.",
+                "Check the domain's SPF, DKIM and DMARC records and the sending IP's reputation.",
+            ],
+        );
+    }
     diagnosis
 }
 

@@ -1133,3 +1133,29 @@ fn automaton_build_time() {
         started.elapsed()
     );
 }
+
+/// The user's own list of troubles (shared/seeds): each comes out as a diagnosis in plain words.
+#[test]
+fn seed_troubles_are_diagnosed() {
+    let refused = classify_transport_error(io::ErrorKind::ConnectionRefused, "Connection refused");
+    assert_eq!(refused.class(), C::ConnectionRefused);
+    assert!(refused.causes().iter().any(|c| c.contains("firewall")));
+    let auth = diagnose_text(Stage::Auth, "535 Authentication failed");
+    assert_eq!(auth.class(), C::AuthFailed);
+    assert!(auth.remedies().iter().any(|r| r.contains("app password")));
+    assert_eq!(classify_tls_error("No appropriate protocol").class(), C::TlsVersionUnsupported);
+    assert_eq!(classify_tls_error("SSL handshake failed").class(), C::TlsHandshakeFailed);
+    assert_eq!(diagnose_text(Stage::Rcpt, "554 5.7.1 Relay access denied").class(), C::RelayDenied);
+    let delivered = diagnose_text(Stage::DataEnd, "250 2.0.0 Ok: queued as 4F3");
+    assert_eq!(delivered.class(), C::Ok);
+    assert!(delivered.remedies().iter().any(|r| r.contains("spam folder")));
+    assert_eq!(
+        diagnose_text(Stage::Rcpt, "550 5.1.1 unknown or illegal user").class(),
+        C::RecipientUnknown
+    );
+    assert_eq!(
+        diagnose_text(Stage::Mail, "552 5.3.4 Message size exceeds fixed limit").class(),
+        C::MessageTooLarge
+    );
+    assert_eq!(Diagnosis::size_over_limit(60_000_000, 52_428_800).class(), C::MessageTooLarge);
+}
