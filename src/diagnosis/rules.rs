@@ -303,7 +303,8 @@ pub(crate) static RULES: &[Rule] = &[
     enhanced("enhanced:5.1.90", C::SendingQuotaExceeded, x(1, 90)).high(),
     enhanced("enhanced:5.2.121-122", C::RateLimited, range(0, 2, 121, 122)).high(),
     enhanced("enhanced:4.7.66", C::TlsVersionUnsupported, x(7, 66)).high(),
-    enhanced("enhanced:4.7.500-699", C::RateLimited, range(4, 7, 500, 699)).high(),
+    enhanced("enhanced:4.7.500-699", C::RateLimited, range(4, 7, 500, 699)).high()
+        .unless(&["number of connections", "too many connections", "concurrent connections"]),
     enhanced("enhanced:5.7.501-503", C::AccountDisabled, range(5, 7, 501, 503)),
     enhanced("enhanced:5.7.506", C::HeloRejected, x(7, 506)).high(),
     enhanced("enhanced:5.7.509", C::SenderAuthPolicy, x(7, 509)).high(),
@@ -671,6 +672,7 @@ pub(crate) static RULES: &[Rule] = &[
         "deferred because", "too many mails",
     ]).transient().unless(&[
         "greylist", "graylist", "grey list", "gray list", "too many messages in this",
+        "unresolvable", "domain not found", "dns",
     ]),
     // Gmail's permanent "unusual rate of unsolicited mail ... has been blocked".
     words("text:unusual rate (permanent)", C::IpReputationBlock, &["unusual rate", "volume of unsolicited"]).permanent(),
@@ -703,11 +705,11 @@ pub(crate) static RULES: &[Rule] = &[
         "need fully-qualified address", "fully qualified address", "fully-qualified address",
         "unbalanced", "user address required", "domain name required", "syntax: mail from",
         "syntax: rcpt to", "mailbox syntax", "path syntax", "invalid email address",
-        "invalid mailbox", "syntax error in address", "syntax error in mailbox",
+        "syntax error in address", "syntax error in mailbox",
         "address is not valid", "bad address", "invalid character in address",
         "address contains", "malformed mailbox",
         "not a valid email",
-    ]).unless(&["does not exist", "unknown"]),
+    ]).unless(&["does not exist", "unknown", "not found", "unavailable"]),
     words("text:smtputf8", C::Smtputf8Required, &[
         "smtputf8", "utf-8 address", "utf8 address", "unicode address", "non-ascii address",
         "non-ascii characters in", "internationalized address",
@@ -737,6 +739,19 @@ pub(crate) static RULES: &[Rule] = &[
     words("text:av failure", C::ServerTemporaryError, &[
         "virus scan", "antivirus", "anti-virus", "av scan", "virus scanner", "malware scan",
     ]).transient(),
+    words("text:noncompliant format", C::MessageNoncompliant, &[
+        "not rfc 5322", "rfc 5322", "rfc5322", "rfc 2822", "rfc2822", "not rfc compliant",
+        "rfc compliant", "headers are not", "missing a valid address", "duplicate header",
+        "multiple from", "corrupt message", "invalid header", "malformed header",
+        "missing required header", "header syntax", "message-id header", "bare lf",
+    ]).unless(&["dmarc", "spf", "dkim"]),
+    // An attachment TYPE that is refused (executables...) is not a virus found.
+    words("text:attachment type", C::ContentRejected, &[
+        "executable", "form of attachment", "attachment type", "file type", "banned attachment",
+        "prohibited attachment", "blocked attachment", "illegal attachment",
+        "attachment is not allowed", "attachments are not allowed", "dangerous attachment",
+        "file extension",
+    ]),
     words("text:virus", C::VirusDetected, &[
         "virus", "malware", "infected", "trojan", "worm ", "eicar", "ransomware",
     ]),
@@ -748,7 +763,9 @@ pub(crate) static RULES: &[Rule] = &[
         "illegal attachment", "attachment", "executable", "message rejected as spam",
         "suspected spam", "suspicious", "content denied", "content filter", "filtered",
         "phishing", "bulk mail", "as spam", "spam detected", "is spam", "spam message",
-        "spam filter", "spam rejected", "message looks", "spamlike", "scored as",
+        "spam filter", "spam rejected", " spam ", " spam.", " spam;", " spam,", " spam)",
+        "unacceptable content", "inappropriate content", "content is not acceptable",
+        "message looks", "spamlike", "scored as",
         "rejected by content", "links within", "url in", "content policy",
         "prohibited content", "objectionable", "junk mail", "detected a potential",
         "blocked content", "message content", "was classified",
@@ -929,6 +946,12 @@ pub(crate) static RULES: &[Rule] = &[
         "not supported", "not available", "disabled",
     ]),
     // A refusal in general words, with nothing more specific: the content/policy family.
+    // A recipient refused in general words, at RCPT.
+    words("text:address rejected", C::RecipientUnknown, &["address rejected", "recipient rejected"])
+        .at(RCPT).strict().medium().unless(&["sender"]),
+    // A refusal after the final dot that names the content.
+    words("text:content at data-end", C::ContentRejected, &["content"])
+        .at(DATA_END).strict().permanent().low(),
     words("text:refused", C::PolicyRejected, &[
         "policy", "prohibited", "not accepted", "refused", "rejected", "denied", "blocked",
         "not allowed", "not permitted", "forbidden", "unauthorized", "unauthorised",

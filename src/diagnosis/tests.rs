@@ -319,6 +319,12 @@ fn text_rules_by_family() {
             Stage::DataEnd,
             "550 5.6.0 Message is not RFC 5322 compliant",
             C::MessageNoncompliant,
+            "text:noncompliant format",
+        ),
+        (
+            Stage::DataEnd,
+            "554 5.6.0 Message contains a NUL character",
+            C::MessageNoncompliant,
             "text:noncompliant message",
         ),
         (
@@ -1143,12 +1149,26 @@ fn seed_troubles_are_diagnosed() {
     let auth = diagnose_text(Stage::Auth, "535 Authentication failed");
     assert_eq!(auth.class(), C::AuthFailed);
     assert!(auth.remedies().iter().any(|r| r.contains("app password")));
-    assert_eq!(classify_tls_error("No appropriate protocol").class(), C::TlsVersionUnsupported);
-    assert_eq!(classify_tls_error("SSL handshake failed").class(), C::TlsHandshakeFailed);
-    assert_eq!(diagnose_text(Stage::Rcpt, "554 5.7.1 Relay access denied").class(), C::RelayDenied);
+    assert_eq!(
+        classify_tls_error("No appropriate protocol").class(),
+        C::TlsVersionUnsupported
+    );
+    assert_eq!(
+        classify_tls_error("SSL handshake failed").class(),
+        C::TlsHandshakeFailed
+    );
+    assert_eq!(
+        diagnose_text(Stage::Rcpt, "554 5.7.1 Relay access denied").class(),
+        C::RelayDenied
+    );
     let delivered = diagnose_text(Stage::DataEnd, "250 2.0.0 Ok: queued as 4F3");
     assert_eq!(delivered.class(), C::Ok);
-    assert!(delivered.remedies().iter().any(|r| r.contains("spam folder")));
+    assert!(
+        delivered
+            .remedies()
+            .iter()
+            .any(|r| r.contains("spam folder"))
+    );
     assert_eq!(
         diagnose_text(Stage::Rcpt, "550 5.1.1 unknown or illegal user").class(),
         C::RecipientUnknown
@@ -1157,5 +1177,8 @@ fn seed_troubles_are_diagnosed() {
         diagnose_text(Stage::Mail, "552 5.3.4 Message size exceeds fixed limit").class(),
         C::MessageTooLarge
     );
-    assert_eq!(Diagnosis::size_over_limit(60_000_000, 52_428_800).class(), C::MessageTooLarge);
+    assert_eq!(
+        Diagnosis::size_over_limit(60_000_000, 52_428_800).class(),
+        C::MessageTooLarge
+    );
 }
