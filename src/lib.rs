@@ -19,9 +19,11 @@ pub mod auth;
 pub mod capabilities;
 pub mod command;
 pub mod data;
+pub mod diagnosis;
 #[doc(hidden)]
 pub mod fuzzing;
 mod grammar;
+mod json;
 pub mod reply;
 mod secret;
 mod stage;
@@ -39,6 +41,11 @@ pub use command::{
     Orcpt, RcptParams, Ret, Verb, parse_auth_response, parse_command,
 };
 pub use data::{BdatChunker, BdatConfig, DataDecoder, DataEncoder, DecodeProgress, EncodeSummary};
+pub use diagnosis::{
+    Confidence, Context, Diagnosis, DiagnosisClass, DiagnosisSeverity, Evidence, Retry,
+    UnknownClass, classify_tls_error, classify_transport_error, diagnose, diagnose_bytes,
+    diagnose_in_context, diagnose_text,
+};
 pub use reply::{
     Anomalies, Anomaly, Category, Decoded, EnhancedCode, Reply, ReplyCode, ReplyDecoder,
     ReplyError, ReplyLimits, ReplyLine, ReplyWriteError, Severity, parse_reply,
