@@ -17,6 +17,7 @@
 pub mod address;
 pub mod auth;
 pub mod capabilities;
+pub mod client;
 pub mod command;
 pub mod data;
 pub mod diagnosis;
@@ -36,6 +37,10 @@ pub use auth::{
     Credentials, InvalidMechanism, Mechanism, SaslClient, SaslError, SaslOptions, choose_mechanism,
 };
 pub use capabilities::{Capabilities, CapabilityAnomaly, Extension, Keyword, ServerName};
+pub use client::{
+    Client, CloseReason, CommandHandle, Config, Envelope, Error, Event, Handshake, MessageHandles,
+    Pipelining, Rejection, Timeouts, TlsPolicy, UsageError,
+};
 pub use command::{
     Body, Command, CommandError, CommandLimits, CommandParseError, EsmtpParam, MailParams, Notify,
     Orcpt, RcptParams, Ret, Verb, parse_auth_response, parse_command,

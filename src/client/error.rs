@@ -1,0 +1,167 @@
+//! [`Error`] (the peer broke SMTP: fatal, sticky) and [`UsageError`] (the caller asked for
+//! something the session cannot do now: returned at once, state unchanged).
+
+use crate::auth::{Mechanism, SaslError};
+use crate::capabilities::Keyword;
+use crate::command::{CommandError, Verb};
+use crate::diagnosis::Diagnosis;
+use crate::reply::{Reply, ReplyError};
+use crate::stage::Stage;
+
+/// The server (or the network) broke the session. Fatal and sticky: every later
+/// [`Client::poll_event`](super::Client::poll_event) returns it again; close the connection.
+/// Each variant carries a [`Diagnosis`] that says what it likely means.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Bytes from the server are not an SMTP reply within the limits.
+    #[error("malformed reply during {stage}: {source}")]
+    MalformedReply {
+        /// Where it happened.
+        stage: Stage,
+        /// What was wrong, with line and offset.
+        source: ReplyError,
+        /// What it likely means (often: not an SMTP server on this port).
+        diagnosis: Box<Diagnosis>,
+    },
+    /// A well-formed reply that is not a valid answer to the command in flight
+    /// (RFC 5321 s4.3.2), e.g. `250` to DATA, or a reply nothing asked for.
+    #[error("unexpected reply {code} during {stage}", code = reply.code())]
+    UnexpectedReply {
+        /// Where it happened.
+        stage: Stage,
+        /// The command it answered, if any was in flight.
+        verb: Option<Verb>,
+        /// The reply.
+        reply: Reply,
+        /// What it likely means.
+        diagnosis: Box<Diagnosis>,
+    },
+    /// The server closed the connection in the middle of a reply, a command or a transaction.
+    #[error("connection closed by the server during {stage}{}", if *mid_reply { " (in the middle of a reply)" } else { "" })]
+    UnexpectedEof {
+        /// Where it happened.
+        stage: Stage,
+        /// Whether part of a reply had arrived.
+        mid_reply: bool,
+        /// What it likely means.
+        diagnosis: Box<Diagnosis>,
+    },
+    /// No complete reply within the RFC 5321 s4.5.3.2 timeout.
+    #[error("timed out waiting for the server during {stage}")]
+    Timeout {
+        /// What the engine was waiting for.
+        stage: Stage,
+        /// What it likely means.
+        diagnosis: Box<Diagnosis>,
+    },
+    /// Bytes arrived after the server's `220` to STARTTLS and before the TLS handshake: a man
+    /// in the middle may be injecting plaintext replies ("STARTTLS response injection").
+    /// They were not read as replies.
+    #[error("{bytes} bytes arrived after the STARTTLS go-ahead and before the TLS handshake")]
+    StartTlsInjection {
+        /// How many bytes.
+        bytes: usize,
+        /// What it means.
+        diagnosis: Box<Diagnosis>,
+    },
+}
+
+impl Error {
+    /// What the failure likely means, its causes and remedies.
+    pub fn diagnosis(&self) -> &Diagnosis {
+        match self {
+            Error::MalformedReply { diagnosis, .. }
+            | Error::UnexpectedReply { diagnosis, .. }
+            | Error::UnexpectedEof { diagnosis, .. }
+            | Error::Timeout { diagnosis, .. }
+            | Error::StartTlsInjection { diagnosis, .. } => diagnosis,
+        }
+    }
+
+    /// Where in the session it happened.
+    pub fn stage(&self) -> Stage {
+        match self {
+            Error::MalformedReply { stage, .. }
+            | Error::UnexpectedReply { stage, .. }
+            | Error::UnexpectedEof { stage, .. }
+            | Error::Timeout { stage, .. } => *stage,
+            Error::StartTlsInjection { .. } => Stage::StartTls,
+        }
+    }
+}
+
+/// The caller asked for something the session cannot do now. Nothing was changed or sent.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum UsageError {
+    /// The command does not fit the session's state (e.g. RCPT before MAIL, DATA with no
+    /// recipient, a command during the message data).
+    #[error("{verb} is not allowed now: {reason}")]
+    NotNow {
+        /// The command.
+        verb: Verb,
+        /// Why, in plain words.
+        reason: &'static str,
+    },
+    /// The session has ended (closed, failed, or QUIT already given).
+    #[error("the session has ended")]
+    Closed,
+    /// The TLS policy is `Required` and the session is not encrypted yet.
+    #[error("{verb} refused: TLS is required and the session is not encrypted")]
+    TlsRequired {
+        /// The command.
+        verb: Verb,
+    },
+    /// The command or parameter needs an extension the server did not advertise.
+    #[error("the server does not offer {extension}")]
+    ExtensionNotOffered {
+        /// The missing extension.
+        extension: Keyword,
+    },
+    /// The declared message size is over the server's advertised SIZE (RFC 1870).
+    #[error("message of {declared} octets is over the server's limit of {limit}")]
+    MessageTooLarge {
+        /// The declared size.
+        declared: u64,
+        /// The advertised limit.
+        limit: u64,
+    },
+    /// The server did not advertise AUTH.
+    #[error("the server does not offer AUTH{}", if *starttls_first { " before STARTTLS" } else { "" })]
+    AuthNotOffered {
+        /// Whether STARTTLS is offered and not done yet (servers often offer AUTH only after).
+        starttls_first: bool,
+    },
+    /// No mechanism both sides support.
+    #[error("no common AUTH mechanism (server offers: {})", offered.iter().map(Mechanism::as_str).collect::<Vec<_>>().join(" "))]
+    NoCommonMechanism {
+        /// What the server offers.
+        offered: Vec<Mechanism>,
+    },
+    /// The mechanism would send a reusable secret in the clear and plaintext AUTH is not
+    /// allowed ([`Config::dangerous_allow_plaintext_auth`](super::Config::dangerous_allow_plaintext_auth)).
+    #[error("{mechanism} would send the password in the clear: start TLS first")]
+    PlaintextAuthRefused {
+        /// The mechanism.
+        mechanism: Mechanism,
+    },
+    /// A recipient needs SMTPUTF8 but MAIL did not declare it.
+    #[error("this address needs SMTPUTF8, which MAIL FROM did not declare")]
+    SmtpUtf8NotDeclared,
+    /// Message data has 8-bit octets but MAIL did not declare `BODY=8BITMIME`.
+    #[error("message data contains 8-bit octets but MAIL FROM did not declare BODY=8BITMIME")]
+    EightBitNotDeclared,
+    /// The command would not be valid on the wire.
+    #[error(transparent)]
+    Command(#[from] CommandError),
+    /// The SASL mechanism could not start.
+    #[error(transparent)]
+    Sasl(#[from] SaslError),
+    /// Too many commands queued or awaiting replies.
+    #[error("more than {limit} commands outstanding")]
+    TooManyOutstanding {
+        /// The configured limit.
+        limit: usize,
+    },
+}
