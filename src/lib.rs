@@ -17,6 +17,7 @@
 pub mod address;
 pub mod auth;
 pub mod capabilities;
+pub mod check;
 pub mod client;
 pub mod command;
 pub mod data;
@@ -37,6 +38,9 @@ pub use auth::{
     Credentials, InvalidMechanism, Mechanism, SaslClient, SaslError, SaslOptions, choose_mechanism,
 };
 pub use capabilities::{Capabilities, CapabilityAnomaly, Extension, Keyword, ServerName};
+pub use check::{
+    Action, Check, CheckOptions, CheckTls, Report, Step, StepStatus, TlsFacts, Verdict,
+};
 pub use client::{
     Client, CloseReason, CommandHandle, Config, Envelope, Error, Event, Handshake, MessageHandles,
     Pipelining, Rejection, Timeouts, TlsPolicy, UsageError,

@@ -165,3 +165,31 @@ pub enum UsageError {
         limit: usize,
     },
 }
+
+impl UsageError {
+    /// What the refusal means for the user, when it is about the server rather than a
+    /// mistake in the calling code: no STARTTLS, no AUTH (or "STARTTLS first"), no common
+    /// mechanism, plaintext AUTH refused, a message over the advertised SIZE.
+    pub fn diagnosis(&self) -> Option<Diagnosis> {
+        match self {
+            UsageError::ExtensionNotOffered {
+                extension: Keyword::StartTls,
+            } => Some(Diagnosis::tls_not_offered()),
+            UsageError::MessageTooLarge { declared, limit } => {
+                Some(Diagnosis::size_over_limit(*declared, *limit))
+            }
+            UsageError::AuthNotOffered { starttls_first } => Some(Diagnosis::auth_not_offered(
+                *starttls_first,
+                !*starttls_first,
+            )),
+            UsageError::NoCommonMechanism { offered } => Some(Diagnosis::no_common_mechanism(
+                offered,
+                &crate::auth::supported_mechanisms(),
+            )),
+            UsageError::PlaintextAuthRefused { mechanism } => {
+                Some(Diagnosis::plaintext_auth_refused(mechanism))
+            }
+            _ => None,
+        }
+    }
+}

@@ -490,7 +490,7 @@ impl fmt::Display for Diagnosis {
 
 /// `{"size", "auth", "starttls", "pipelining", "8bitmime", "smtputf8", "chunking", "dsn",
 /// "enhancedstatuscodes", "requiretls", "other"}` (DESIGN s5).
-fn write_capabilities(json: &mut JsonWriter, capabilities: &Capabilities) {
+pub(crate) fn write_capabilities(json: &mut JsonWriter, capabilities: &Capabilities) {
     json.begin_object();
     json.key("size");
     match capabilities.size() {
@@ -521,7 +521,7 @@ fn write_capabilities(json: &mut JsonWriter, capabilities: &Capabilities) {
 }
 
 /// One line listing what an EHLO reply offers, for [`Diagnosis`]'s `Display`.
-fn capabilities_line(capabilities: &Capabilities) -> String {
+pub(crate) fn capabilities_line(capabilities: &Capabilities) -> String {
     let mut offers: Vec<String> = Vec::new();
     match (capabilities.size(), capabilities.size_advertised()) {
         (Some(size), _) => offers.push(format!("SIZE {size} ({})", noreply_size(size))),
