@@ -351,7 +351,7 @@ impl Report {
             let reply = step
                 .reply
                 .as_ref()
-                .map(|r| first_line(r))
+                .map(first_line)
                 .or_else(|| step.detail.clone())
                 .unwrap_or_default();
             let duration = step
