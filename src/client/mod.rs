@@ -141,6 +141,14 @@ impl std::fmt::Debug for SaslExchange {
     }
 }
 
+/// The dots the DATA encoder added: one at the start of every line that begins with `.`,
+/// except the final `.` line.
+fn stuffing_dots(encoded: &[u8]) -> usize {
+    let body = &encoded[..encoded.len().saturating_sub(3)];
+    let first = usize::from(body.starts_with(b".."));
+    first + memchr::memmem::find_iter(body, b"\r\n..").count()
+}
+
 /// The handles of a message queued with [`Client::send_mail`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageHandles {
@@ -783,8 +791,10 @@ impl Client {
         encoder.encode(message, &mut encoded);
         encoder.finish(&mut encoded);
         if self.has(Keyword::Size) {
-            // RFC 1870 s3: the size as transmitted, without the final dot line.
-            params.size = Some(u64::try_from(encoded.len().saturating_sub(3)).unwrap_or(u64::MAX));
+            // RFC 1870 s3: octets with CRLF line ends, "but not the SMTP DATA command's
+            // terminating dot or doubled quoting dots".
+            let size = encoded.len().saturating_sub(3) - stuffing_dots(&encoded);
+            params.size = Some(u64::try_from(size).unwrap_or(u64::MAX));
         }
         if params.body == Some(Body::BinaryMime) {
             return Err(UsageError::NotNow {

@@ -74,7 +74,8 @@ impl Client {
         }
         if !reply_fits(command.expect, &reply) {
             let stage = command.expect.stage();
-            let diagnosis = self.diagnose(stage, &reply);
+            let diagnosis =
+                Diagnosis::unexpected_reply(stage, &reply, expected_codes(command.expect));
             self.fail(Error::UnexpectedReply {
                 stage,
                 verb: (command.expect != Expect::Greeting).then_some(command.verb),
@@ -228,7 +229,11 @@ impl Client {
         };
         if reply.code().is_intermediate() {
             if exchange.cancelled {
-                let diagnosis = self.diagnose(Stage::Auth, &reply);
+                let diagnosis = Diagnosis::unexpected_reply(
+                    Stage::Auth,
+                    &reply,
+                    "a final reply to the cancelled AUTH",
+                );
                 self.fail(Error::UnexpectedReply {
                     stage: Stage::Auth,
                     verb: Some(Verb::AuthCancel),
@@ -271,7 +276,11 @@ impl Client {
         if reply.code().is_completion() {
             if !exchange.client.is_complete() {
                 // SCRAM: the server claims success without proving it knows the password.
-                let diagnosis = self.diagnose(Stage::Auth, &reply);
+                let diagnosis = Diagnosis::unexpected_reply(
+                    Stage::Auth,
+                    &reply,
+                    "the server's proof (a 334) before success",
+                );
                 self.fail(Error::UnexpectedReply {
                     stage: Stage::Auth,
                     verb: Some(Verb::Auth),
@@ -698,7 +707,8 @@ impl Client {
         } else {
             Stage::Any
         };
-        let diagnosis = self.diagnose(stage, &reply);
+        let diagnosis =
+            Diagnosis::unexpected_reply(stage, &reply, "no reply (no command was waiting)");
         self.fail(Error::UnexpectedReply {
             stage,
             verb: None,
@@ -839,6 +849,16 @@ fn reply_fits(expect: Expect, reply: &Reply) -> bool {
         3 => matches!(expect, Expect::Data | Expect::Auth),
         4 | 5 => true,
         _ => false,
+    }
+}
+
+/// What a command's reply may be, in words, for the unexpected-reply diagnosis.
+fn expected_codes(expect: Expect) -> &'static str {
+    match expect {
+        Expect::Data => "354 (or 4xx/5xx)",
+        Expect::Auth => "235 or 334 (or 4xx/5xx)",
+        Expect::Greeting => "220 (or 421/554)",
+        _ => "2xx, 4xx or 5xx",
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::{Confidence, Diagnosis, DiagnosisClass, DiagnosisSeverity};
 use crate::auth::Mechanism;
-use crate::reply::ReplyError;
+use crate::reply::{Reply, ReplyError};
 use crate::stage::Stage;
 
 pub(crate) const AUTH_AFTER_STARTTLS_CAUSES: &[&str] = &[
@@ -146,6 +146,26 @@ impl Diagnosis {
             injected.len(),
             preview
         ))
+    }
+
+    /// A well-formed reply that is not a valid answer to the command in flight
+    /// (RFC 5321 s4.3.2), or that arrived when no command was waiting for one: the client can
+    /// no longer know what state the server is in. `expected` says what would have fitted.
+    pub fn unexpected_reply(stage: Stage, reply: &Reply, expected: &str) -> Diagnosis {
+        let mut diagnosis = Diagnosis::of_class(
+            DiagnosisClass::UnexpectedReply,
+            stage,
+            "observed:reply-does-not-fit-command",
+            Confidence::High,
+        );
+        diagnosis.code = Some(reply.code());
+        diagnosis.enhanced = reply.enhanced_code();
+        diagnosis.evidence.reply = Some(reply.clone());
+        diagnosis.detail = Some(format!(
+            "got {} where {expected} was expected",
+            reply.code()
+        ));
+        diagnosis
     }
 
     /// TLS is required but the server's EHLO reply does not offer STARTTLS.
