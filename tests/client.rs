@@ -86,7 +86,7 @@ fn each_phase_times_out_with_its_own_rfc_timeout() {
         "nothing awaited, no deadline"
     );
     s.client
-        .mail(s.now, from("a@example.org"), MailParams::default())
+        .mail(s.now, &from("a@example.org"), MailParams::default())
         .unwrap();
     s.take_output();
     // RFC 5321 s4.5.3.2.2: 5 minutes for MAIL.
@@ -120,10 +120,10 @@ fn each_phase_times_out_with_its_own_rfc_timeout() {
 fn data_initiation_and_termination_timeouts() {
     let mut s = Session::plain(&["PIPELINING"]);
     s.client
-        .mail(s.now, from("a@example.org"), MailParams::default())
+        .mail(s.now, &from("a@example.org"), MailParams::default())
         .unwrap();
     s.client
-        .rcpt(s.now, to("b@example.com"), RcptParams::default())
+        .rcpt(s.now, &to("b@example.com"), RcptParams::default())
         .unwrap();
     s.client.data(s.now).unwrap();
     s.take_output();
@@ -161,12 +161,12 @@ fn data_initiation_and_termination_timeouts() {
 fn data_block_timer_rearms_when_output_drains() {
     let mut s = Session::plain(&[]);
     s.client
-        .mail(s.now, from("a@example.org"), MailParams::default())
+        .mail(s.now, &from("a@example.org"), MailParams::default())
         .unwrap();
     s.take_output();
     s.reply("250 ok");
     s.client
-        .rcpt(s.now, to("b@example.com"), RcptParams::default())
+        .rcpt(s.now, &to("b@example.com"), RcptParams::default())
         .unwrap();
     s.take_output();
     s.reply("250 ok");
@@ -209,7 +209,7 @@ fn size_over_the_advertised_limit_is_refused_before_mail() {
         .client
         .mail(
             s.now,
-            from("a@example.org"),
+            &from("a@example.org"),
             MailParams::default().with_size(1001),
         )
         .unwrap_err();
@@ -253,7 +253,7 @@ fn size_is_only_sent_to_servers_that_ask() {
     s.client
         .mail(
             s.now,
-            from("a@example.org"),
+            &from("a@example.org"),
             MailParams::default().with_size(5),
         )
         .unwrap();
@@ -264,7 +264,7 @@ fn size_is_only_sent_to_servers_that_ask() {
 fn smtputf8_is_added_when_needed_and_refused_when_not_offered() {
     let mut s = Session::plain(&["SMTPUTF8", "8BITMIME", "PIPELINING"]);
     s.client
-        .mail(s.now, from("jörg@bücher.example"), MailParams::default())
+        .mail(s.now, &from("jörg@bücher.example"), MailParams::default())
         .unwrap();
     assert_eq!(
         s.take_output(),
@@ -274,7 +274,7 @@ fn smtputf8_is_added_when_needed_and_refused_when_not_offered() {
     let mut s = Session::plain(&["PIPELINING"]);
     let error = s
         .client
-        .mail(s.now, from("jörg@bücher.example"), MailParams::default())
+        .mail(s.now, &from("jörg@bücher.example"), MailParams::default())
         .unwrap_err();
     assert!(matches!(
         error,
@@ -284,11 +284,15 @@ fn smtputf8_is_added_when_needed_and_refused_when_not_offered() {
     ));
     // An ASCII sender with a UTF-8 recipient: MAIL did not declare it.
     s.client
-        .mail(s.now, from("a@example.org"), MailParams::default())
+        .mail(s.now, &from("a@example.org"), MailParams::default())
         .unwrap();
     let error = s
         .client
-        .rcpt(s.now, to("δοκιμή@παράδειγμα.δοκιμή"), RcptParams::default())
+        .rcpt(
+            s.now,
+            &to("δοκιμή@παράδειγμα.δοκιμή"),
+            RcptParams::default(),
+        )
         .unwrap_err();
     assert!(matches!(error, UsageError::SmtpUtf8NotDeclared));
 }
@@ -331,12 +335,12 @@ fn send_mail_declares_8bitmime_and_smtputf8_from_the_message() {
 fn eight_bit_data_needs_a_declaration() {
     let mut s = Session::plain(&["8BITMIME"]);
     s.client
-        .mail(s.now, from("a@example.org"), MailParams::default())
+        .mail(s.now, &from("a@example.org"), MailParams::default())
         .unwrap();
     s.take_output();
     s.reply("250 ok");
     s.client
-        .rcpt(s.now, to("b@example.com"), RcptParams::default())
+        .rcpt(s.now, &to("b@example.com"), RcptParams::default())
         .unwrap();
     s.take_output();
     s.reply("250 ok");
@@ -353,7 +357,7 @@ fn eight_bit_data_needs_a_declaration() {
     s.client
         .mail(
             s.now,
-            from("a@example.org"),
+            &from("a@example.org"),
             MailParams::default().with_body(Body::EightBitMime),
         )
         .unwrap();
@@ -501,7 +505,7 @@ fn usage_errors_leave_the_state_unchanged() {
     let mut s = Session::plain(&["PIPELINING"]);
     assert!(matches!(
         s.client
-            .rcpt(s.now, to("b@example.com"), RcptParams::default()),
+            .rcpt(s.now, &to("b@example.com"), RcptParams::default()),
         Err(UsageError::NotNow { .. })
     ));
     assert!(matches!(
@@ -524,11 +528,11 @@ fn usage_errors_leave_the_state_unchanged() {
     assert!(matches!(error, UsageError::Command(_)), "{error:?}");
     assert!(s.client.pending_output().is_empty());
     s.client
-        .mail(s.now, from("a@example.org"), MailParams::default())
+        .mail(s.now, &from("a@example.org"), MailParams::default())
         .unwrap();
     assert!(matches!(
         s.client
-            .mail(s.now, from("a@example.org"), MailParams::default()),
+            .mail(s.now, &from("a@example.org"), MailParams::default()),
         Err(UsageError::NotNow { .. })
     ));
 }
@@ -581,15 +585,15 @@ fn events_name_the_handle_they_answer() {
     let mut s = Session::plain(&["PIPELINING"]);
     let mail = s
         .client
-        .mail(s.now, from("a@example.org"), MailParams::default())
+        .mail(s.now, &from("a@example.org"), MailParams::default())
         .unwrap();
     let bob = s
         .client
-        .rcpt(s.now, to("bob@example.com"), RcptParams::default())
+        .rcpt(s.now, &to("bob@example.com"), RcptParams::default())
         .unwrap();
     let eve = s
         .client
-        .rcpt(s.now, to("eve@example.com"), RcptParams::default())
+        .rcpt(s.now, &to("eve@example.com"), RcptParams::default())
         .unwrap();
     s.take_output();
     s.client

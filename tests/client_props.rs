@@ -385,8 +385,8 @@ fn simulate(script: ServerScript) -> Result<(), TestCaseError> {
                 }
                 Some(a) if a % 5 == 2 => {
                     let from = ReversePath::from(Mailbox::parse("a@example.org").unwrap());
-                    let _ = client.mail(now, from, Default::default());
-                    let _ = client.rcpt(now, ForwardPath::Postmaster, RcptParams::default());
+                    let _ = client.mail(now, &from, Default::default());
+                    let _ = client.rcpt(now, &ForwardPath::Postmaster, RcptParams::default());
                     if script.chunking && a % 2 == 0 {
                         let _ = client.bdat(now, b"chunk one\n", false);
                         let _ = client.bdat(now, b"chunk two\n", true);

@@ -31,3 +31,8 @@ fn data_corpus() {
 fn command_corpus() {
     replay("command", smtp_sansio::fuzzing::command);
 }
+
+#[test]
+fn client_corpus() {
+    replay("client", smtp_sansio::fuzzing::client);
+}

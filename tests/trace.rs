@@ -183,9 +183,9 @@ impl Runner {
                         other => panic!("unknown MAIL parameter {other}"),
                     }
                 }
-                c.mail(now, from, params).map(drop)
+                c.mail(now, &from, params).map(drop)
             }
-            "rcpt" => c.rcpt(now, forward(rest), RcptParams::default()).map(drop),
+            "rcpt" => c.rcpt(now, &forward(rest), RcptParams::default()).map(drop),
             "data" => c.data(now).map(drop),
             "send-data" => c.send_data(now, &unescape(rest)),
             "finish-data" => c.finish_data(now),

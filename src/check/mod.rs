@@ -472,7 +472,7 @@ impl Check {
                 capabilities,
                 reply,
                 ..
-            } => self.on_hello(now, verb, capabilities, reply),
+            } => self.on_hello(now, verb, *capabilities, reply),
             Event::StartTlsReady { .. } => {
                 self.waiting = Waiting::Handshake;
                 self.report
@@ -544,7 +544,7 @@ impl Check {
             }
             Event::MessageNotSent { diagnosis, .. } => {
                 self.in_data = false;
-                self.finish_step(now, Step::Data, StepStatus::Fail, None, vec![diagnosis]);
+                self.finish_step(now, Step::Data, StepStatus::Fail, None, vec![*diagnosis]);
                 self.quit(now);
             }
             Event::RecipientDelivered { .. } | Event::Cancelled { .. } => {}
@@ -716,7 +716,7 @@ impl Check {
             }
         }
         self.step_started = now;
-        match self.client.mail(now, from, params) {
+        match self.client.mail(now, &from, params) {
             Ok(handle) => {
                 self.handle = Some(handle);
                 self.waiting = Waiting::Mail;
@@ -734,7 +734,7 @@ impl Check {
         self.step_started = now;
         self.waiting = Waiting::Rcpt;
         for to in self.options.to.clone() {
-            match self.client.rcpt(now, to.clone(), RcptParams::default()) {
+            match self.client.rcpt(now, &to, RcptParams::default()) {
                 Ok(handle) => self.rcpt_pending.push((handle, to)),
                 Err(error) => {
                     let diagnoses = error.diagnosis().into_iter().collect();
@@ -955,19 +955,19 @@ impl Check {
             CloseReason::ServiceClosing { reply, diagnosis } => {
                 let step = self.current_step();
                 if self.report.last_step() != Some(step) || step == Step::Rcpt {
-                    self.finish_step(now, step, StepStatus::Fail, Some(reply), vec![diagnosis]);
+                    self.finish_step(now, step, StepStatus::Fail, Some(reply), vec![*diagnosis]);
                 }
             }
             CloseReason::Aborted { diagnosis } => {
                 self.finish_step(now, Step::Quit, StepStatus::Pass, None, Vec::new());
                 self.report.warnings.push(Warning::with_diagnosis(
                     "the session was ended by the client's policy".into(),
-                    diagnosis,
+                    *diagnosis,
                 ));
             }
             CloseReason::ConnectionClosed { diagnosis } => {
                 let step = self.current_step();
-                self.finish_step(now, step, StepStatus::Fail, None, vec![diagnosis]);
+                self.finish_step(now, step, StepStatus::Fail, None, vec![*diagnosis]);
             }
         }
         self.end(now);

@@ -56,19 +56,19 @@ pub enum CloseReason {
         /// The `421`.
         reply: Reply,
         /// What it means.
-        diagnosis: Diagnosis,
+        diagnosis: Box<Diagnosis>,
     },
     /// The engine ended the session (with QUIT) because going on would break the
     /// configuration: TLS required but not offered or refused, the greeting or EHLO refused.
     /// Nothing sensitive was sent.
     Aborted {
         /// Why.
-        diagnosis: Diagnosis,
+        diagnosis: Box<Diagnosis>,
     },
     /// The server closed the connection while nothing was pending.
     ConnectionClosed {
         /// What it likely means (often following an earlier rejection).
-        diagnosis: Diagnosis,
+        diagnosis: Box<Diagnosis>,
     },
 }
 
@@ -91,7 +91,7 @@ pub enum Event {
         /// EHLO, LHLO or HELO.
         verb: Verb,
         /// What the server offers.
-        capabilities: Capabilities,
+        capabilities: Box<Capabilities>,
         /// The reply.
         reply: Reply,
     },
@@ -110,7 +110,7 @@ pub enum Event {
         /// Whether the session is encrypted.
         tls: bool,
         /// What the server offers now.
-        capabilities: Capabilities,
+        capabilities: Box<Capabilities>,
     },
     /// AUTH succeeded (`235`).
     Authenticated {
@@ -189,7 +189,7 @@ pub enum Event {
         /// The DATA (or BDAT) command.
         handle: CommandHandle,
         /// Why: `no_valid_recipients`, deferring to the recipients' own diagnoses.
-        diagnosis: Diagnosis,
+        diagnosis: Box<Diagnosis>,
     },
     /// A command was never answered because the session ended first (it may not have been
     /// sent at all).

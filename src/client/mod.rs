@@ -41,7 +41,9 @@ use crate::auth::{
     Credentials, Mechanism, SaslClient, SaslOptions, choose_mechanism, supported_mechanisms,
 };
 use crate::capabilities::{Capabilities, Keyword};
-use crate::command::{Body, Command, CommandError, MailParams, RcptParams, Verb};
+use crate::command::{
+    Body, Command, CommandError, MailParams, RcptParams, Verb, write_mail, write_rcpt,
+};
 use crate::data::{DataEncoder, Normalizer};
 use crate::diagnosis::Diagnosis;
 use crate::reply::ReplyDecoder;
@@ -224,7 +226,7 @@ impl Client {
     /// [`TlsPolicy::Implicit`], already encrypted). Arms the greeting timer.
     pub fn new(config: Config, now: Instant) -> Client {
         let mut timers = TimerTable::default();
-        timers.set(Timer::Reply, now + config.timeouts.greeting);
+        timers.arm(Timer::Reply, now, config.timeouts.greeting);
         let mut pipeline = Pipeline::default();
         pipeline.in_flight.push_back(Outstanding {
             handle: CommandHandle(0),
@@ -239,12 +241,13 @@ impl Client {
             config,
             next_handle: 1,
             phase: Phase::Connecting,
-            input: Vec::new(),
+            // Room for a typical reply and command group, so short sessions do not regrow them.
+            input: Vec::with_capacity(512),
             input_start: 0,
-            output: Vec::new(),
+            output: Vec::with_capacity(512),
             output_start: 0,
             pipeline,
-            events: VecDeque::new(),
+            events: VecDeque::with_capacity(8),
             error: None,
             capabilities: None,
             starttls_was_offered: false,
@@ -369,8 +372,8 @@ impl Client {
                 self.queue(now, command, Expect::Hello, Origin::Caller)
             }
             Command::StartTls => self.starttls(now),
-            Command::Mail { from, params } => self.mail(now, from, params),
-            Command::Rcpt { to, params } => self.rcpt(now, to, params),
+            Command::Mail { from, params } => self.mail(now, &from, params),
+            Command::Rcpt { to, params } => self.rcpt(now, &to, params),
             Command::Data => self.data(now),
             Command::Rset => {
                 self.check_ready(Verb::Rset)?;
@@ -553,7 +556,7 @@ impl Client {
     pub fn mail(
         &mut self,
         now: Instant,
-        from: ReversePath,
+        from: &ReversePath,
         mut params: MailParams,
     ) -> Result<CommandHandle, UsageError> {
         self.check_ready(Verb::Mail)?;
@@ -574,7 +577,7 @@ impl Client {
             smtputf8: params.smtputf8,
             eight_bit: matches!(params.body, Some(Body::EightBitMime | Body::BinaryMime)),
             binary: params.body == Some(Body::BinaryMime),
-            recipients: Vec::new(),
+            recipients: Vec::with_capacity(4),
             method: None,
             data: None,
             prepared_body: None,
@@ -584,12 +587,9 @@ impl Client {
             failed: false,
             bdat_normalizer: Normalizer::default(),
         };
-        let handle = self.queue(
-            now,
-            Command::Mail { from, params },
-            Expect::Mail,
-            Origin::Caller,
-        )?;
+        let handle = self.queue_with(now, Verb::Mail, Expect::Mail, Origin::Caller, |out| {
+            write_mail(from, &params, out)
+        })?;
         self.transaction = Some(Transaction {
             mail: handle,
             ..transaction
@@ -602,7 +602,7 @@ impl Client {
     pub fn rcpt(
         &mut self,
         now: Instant,
-        to: ForwardPath,
+        to: &ForwardPath,
         params: RcptParams,
     ) -> Result<CommandHandle, UsageError> {
         self.check_ready(Verb::Rcpt)?;
@@ -626,12 +626,9 @@ impl Client {
                 extension: Keyword::Dsn,
             });
         }
-        let handle = self.queue(
-            now,
-            Command::Rcpt { to, params },
-            Expect::Rcpt,
-            Origin::Caller,
-        )?;
+        let handle = self.queue_with(now, Verb::Rcpt, Expect::Rcpt, Origin::Caller, |out| {
+            write_rcpt(to, &params, out)
+        })?;
         if let Some(transaction) = &mut self.transaction {
             transaction.recipients.push(Recipient {
                 handle,
@@ -809,10 +806,10 @@ impl Client {
             });
         }
         // Everything is checked: from here the commands are queued.
-        let mail = self.mail(now, envelope.from.clone(), params)?;
+        let mail = self.mail(now, &envelope.from, params)?;
         let mut recipients = Vec::with_capacity(envelope.to.len());
         for (to, rcpt_params) in &envelope.to {
-            recipients.push(self.rcpt(now, to.clone(), rcpt_params.clone())?);
+            recipients.push(self.rcpt(now, to, rcpt_params.clone())?);
         }
         let data = self.data(now)?;
         if let Some(transaction) = &mut self.transaction {
@@ -861,9 +858,9 @@ impl Client {
             self.output.clear();
             self.output_start = 0;
             self.timers.stop(Timer::DataBlock);
-        } else if n > 0 && self.timers.get(Timer::DataBlock).is_some() {
+        } else if n > 0 && self.timers.is_armed(Timer::DataBlock) {
             self.timers
-                .set(Timer::DataBlock, now + self.config.timeouts.data_block);
+                .arm(Timer::DataBlock, now, self.config.timeouts.data_block);
         }
     }
 
@@ -1075,10 +1072,68 @@ impl Client {
         expect: Expect,
         origin: Origin,
     ) -> Result<CommandHandle, UsageError> {
-        let verb = command.verb();
-        let mut bytes = Vec::new();
-        command.write_to(&mut bytes)?;
+        self.queue_with(now, command.verb(), expect, origin, |out| {
+            command.write_to(out)
+        })
+    }
+
+    /// [`Client::queue`] with the command given as its writer (MAIL and RCPT are written from
+    /// borrowed paths, so the caller keeps them).
+    fn queue_with(
+        &mut self,
+        now: Instant,
+        verb: Verb,
+        expect: Expect,
+        origin: Origin,
+        write: impl FnOnce(&mut Vec<u8>) -> Result<(), CommandError>,
+    ) -> Result<CommandHandle, UsageError> {
+        if self.pipeline.waiting.is_empty() && self.can_write_now() {
+            // The common case: nothing waits ahead of it, so it goes straight into the output
+            // (the writer leaves the output unchanged when it refuses the command).
+            self.check_outstanding(origin)?;
+            self.compact_output();
+            write(&mut self.output)?;
+            let handle = self.new_handle();
+            self.push_in_flight(
+                now,
+                Outstanding {
+                    handle,
+                    verb,
+                    expect,
+                    origin,
+                    queued_at: None,
+                },
+            );
+            return Ok(handle);
+        }
+        let mut bytes = Vec::with_capacity(64);
+        write(&mut bytes)?;
         self.queue_bytes(now, verb, bytes, expect, origin)
+    }
+
+    fn check_outstanding(&self, origin: Origin) -> Result<(), UsageError> {
+        if origin == Origin::Caller && self.pipeline.len() >= self.config.max_outstanding_commands {
+            return Err(UsageError::TooManyOutstanding {
+                limit: self.config.max_outstanding_commands,
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether a command queued now could be written at once.
+    fn can_write_now(&self) -> bool {
+        matches!(self.phase, Phase::Greeted | Phase::Ready | Phase::Closing)
+            && !self.is_closed()
+            && self.pipeline.may_write(self.pipelining())
+    }
+
+    fn push_in_flight(&mut self, now: Instant, mut command: Outstanding) {
+        command.queued_at = Some(now);
+        if self.pipeline.in_flight.is_empty() {
+            let timeout = self.timeout_for(command.expect);
+            self.timers.arm(Timer::Reply, now, timeout);
+        }
+        self.pipeline.in_flight.push_back(command);
     }
 
     fn queue_bytes(
@@ -1089,11 +1144,7 @@ impl Client {
         expect: Expect,
         origin: Origin,
     ) -> Result<CommandHandle, UsageError> {
-        if origin == Origin::Caller && self.pipeline.len() >= self.config.max_outstanding_commands {
-            return Err(UsageError::TooManyOutstanding {
-                limit: self.config.max_outstanding_commands,
-            });
-        }
+        self.check_outstanding(origin)?;
         let handle = self.new_handle();
         self.pipeline.waiting.push_back(Waiting {
             command: Outstanding {
@@ -1127,7 +1178,7 @@ impl Client {
             let timeout = self.timeout_for(command.expect);
             self.pipeline.in_flight.push_back(command);
             if first {
-                self.timers.set(Timer::Reply, now + timeout);
+                self.timers.arm(Timer::Reply, now, timeout);
             }
         }
     }
@@ -1153,9 +1204,9 @@ impl Client {
     }
 
     fn arm_data_block(&mut self, now: Instant) {
-        if self.output_start < self.output.len() && self.timers.get(Timer::DataBlock).is_none() {
+        if self.output_start < self.output.len() && !self.timers.is_armed(Timer::DataBlock) {
             self.timers
-                .set(Timer::DataBlock, now + self.config.timeouts.data_block);
+                .arm(Timer::DataBlock, now, self.config.timeouts.data_block);
         }
     }
 }

@@ -110,7 +110,7 @@ impl Client {
             Some(next) => {
                 let start = next.queued_at.map_or(now, |queued| queued.max(now));
                 let timeout = self.timeout_for(next.expect);
-                self.timers.set(Timer::Reply, start + timeout);
+                self.timers.arm(Timer::Reply, start, timeout);
             }
             None => self.timers.stop(Timer::Reply),
         }
@@ -153,7 +153,7 @@ impl Client {
             self.events.push_back(Event::HelloAccepted {
                 handle: command.handle,
                 verb: command.verb,
-                capabilities: capabilities.clone(),
+                capabilities: Box::new(capabilities.clone()),
                 reply,
             });
             if automatic {
@@ -185,7 +185,7 @@ impl Client {
         } else {
             self.events.push_back(Event::Ready {
                 tls: self.tls_active,
-                capabilities,
+                capabilities: Box::new(capabilities),
             });
         }
     }
@@ -215,7 +215,7 @@ impl Client {
         {
             self.events.push_back(Event::Ready {
                 tls: false,
-                capabilities,
+                capabilities: Box::new(capabilities),
             });
         }
     }
@@ -408,7 +408,7 @@ impl Client {
         });
         if first {
             self.timers
-                .set(Timer::Reply, now + self.config.timeouts.data_termination);
+                .arm(Timer::Reply, now, self.config.timeouts.data_termination);
         }
     }
 
@@ -418,7 +418,7 @@ impl Client {
             let diagnosis = self.no_valid_recipients(command.handle, &reply);
             self.events.push_back(Event::MessageNotSent {
                 handle: command.handle,
-                diagnosis,
+                diagnosis: Box::new(diagnosis),
             });
             self.fail_transaction(now, command.handle);
             return;
@@ -663,9 +663,7 @@ impl Client {
     /// The session is over after QUIT (or EOF while closing).
     fn close(&mut self, reply: Option<Reply>) {
         let reason = match self.abort.take() {
-            Some(diagnosis) => CloseReason::Aborted {
-                diagnosis: *diagnosis,
-            },
+            Some(diagnosis) => CloseReason::Aborted { diagnosis },
             None => CloseReason::Quit { reply },
         };
         self.cancel_all();
@@ -693,7 +691,10 @@ impl Client {
         self.phase = Phase::Closed;
         self.timers.stop_all();
         self.events.push_back(Event::Closed {
-            reason: CloseReason::ServiceClosing { reply, diagnosis },
+            reason: CloseReason::ServiceClosing {
+                reply,
+                diagnosis: Box::new(diagnosis),
+            },
         });
     }
 
@@ -749,7 +750,9 @@ impl Client {
         self.phase = Phase::Closed;
         self.timers.stop_all();
         self.events.push_back(Event::Closed {
-            reason: CloseReason::ConnectionClosed { diagnosis },
+            reason: CloseReason::ConnectionClosed {
+                diagnosis: Box::new(diagnosis),
+            },
         });
     }
 

@@ -2,7 +2,7 @@
 //! `poll_timeout` returns. The engine never reads a clock: every deadline is computed from a
 //! `now` the caller passed in.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// What a deadline guards.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -26,32 +26,39 @@ impl Timer {
     const ALL: [Timer; Timer::COUNT] = [Timer::Reply, Timer::DataBlock];
 }
 
-/// The deadlines in force.
+/// The deadlines in force. Each is kept as its start and length and added up only when
+/// asked: timers are re-armed on every reply and read once per event-loop turn.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct TimerTable {
-    deadlines: [Option<Instant>; Timer::COUNT],
+    armed: [Option<(Instant, Duration)>; Timer::COUNT],
 }
 
 impl TimerTable {
-    pub(crate) fn set(&mut self, timer: Timer, deadline: Instant) {
-        self.deadlines[timer.index()] = Some(deadline);
+    /// Arms `timer` to expire `timeout` after `start`.
+    pub(crate) fn arm(&mut self, timer: Timer, start: Instant, timeout: Duration) {
+        self.armed[timer.index()] = Some((start, timeout));
     }
 
     pub(crate) fn stop(&mut self, timer: Timer) {
-        self.deadlines[timer.index()] = None;
+        self.armed[timer.index()] = None;
     }
 
+    pub(crate) fn is_armed(&self, timer: Timer) -> bool {
+        self.armed[timer.index()].is_some()
+    }
+
+    /// The deadline of `timer`; a deadline past the end of `Instant`'s range never comes.
     pub(crate) fn get(&self, timer: Timer) -> Option<Instant> {
-        self.deadlines[timer.index()]
+        self.armed[timer.index()].and_then(|(start, timeout)| start.checked_add(timeout))
     }
 
     pub(crate) fn stop_all(&mut self) {
-        self.deadlines = [None; Timer::COUNT];
+        self.armed = [None; Timer::COUNT];
     }
 
     /// The earliest deadline in force.
     pub(crate) fn earliest(&self) -> Option<Instant> {
-        self.deadlines.iter().flatten().min().copied()
+        Timer::ALL.into_iter().filter_map(|t| self.get(t)).min()
     }
 
     /// The first timer whose deadline has passed at `now`.
@@ -66,15 +73,15 @@ impl TimerTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn earliest_and_expired() {
         let t0 = Instant::now();
         let mut table = TimerTable::default();
         assert_eq!(table.earliest(), None);
-        table.set(Timer::DataBlock, t0 + Duration::from_secs(180));
-        table.set(Timer::Reply, t0 + Duration::from_secs(60));
+        table.arm(Timer::DataBlock, t0, Duration::from_secs(180));
+        table.arm(Timer::Reply, t0, Duration::from_secs(60));
+        assert!(table.is_armed(Timer::Reply));
         assert_eq!(table.earliest(), Some(t0 + Duration::from_secs(60)));
         assert_eq!(table.expired(t0 + Duration::from_secs(59)), None);
         assert_eq!(

@@ -38,6 +38,8 @@ mod parse;
 #[cfg(any(test, feature = "proptest"))]
 pub mod strategies;
 mod write;
+
+pub(crate) use write::{write_mail, write_rcpt};
 pub mod xtext;
 
 use std::fmt;

@@ -12,8 +12,10 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 
 use super::params::forbidden_octet;
 use super::{
-    Command, CommandError, RFC_COMMAND_LINE_LENGTH, RFC_SASL_LINE_LENGTH, Verb, write_escaped,
+    Command, CommandError, MailParams, RFC_COMMAND_LINE_LENGTH, RFC_SASL_LINE_LENGTH, RcptParams,
+    Verb, write_escaped,
 };
+use crate::address::{ForwardPath, ReversePath};
 use crate::auth::Mechanism;
 
 /// Checks a text argument (VRFY, EXPN, HELP, NOOP): non-empty, no CR, LF or NUL.
@@ -53,6 +55,90 @@ fn write_base64(data: &[u8], out: &mut Vec<u8>) {
     out.truncate(start + written);
 }
 
+/// Appends one command line, CRLF included, written by `line` (which returns the line's
+/// length limit); on any error `out` is cut back to where it was.
+#[inline]
+fn write_checked(
+    out: &mut Vec<u8>,
+    verb: Verb,
+    line: impl FnOnce(&mut Vec<u8>) -> Result<usize, CommandError>,
+) -> Result<(), CommandError> {
+    let start = out.len();
+    let limit = match line(out) {
+        Ok(limit) => limit,
+        Err(err) => return Err(refuse(out, start, err)),
+    };
+    out.extend_from_slice(b"\r\n");
+    let length = out.len() - start;
+    if length > limit {
+        let err = CommandError::LineTooLong {
+            verb,
+            length,
+            limit,
+        };
+        return Err(refuse(out, start, err));
+    }
+    Ok(())
+}
+
+/// Cuts `out` back to where the line started; kept out of line, off the fast path.
+#[cold]
+#[inline(never)]
+fn refuse(out: &mut Vec<u8>, start: usize, err: CommandError) -> CommandError {
+    out.truncate(start);
+    err
+}
+
+/// `MAIL FROM:<path> params` (RFC 5321 s4.1.1.2), without CRLF; returns the line limit.
+#[inline]
+fn mail_line<const TRANSCRIPT: bool>(
+    from: &ReversePath,
+    params: &MailParams,
+    out: &mut Vec<u8>,
+) -> Result<usize, CommandError> {
+    if !TRANSCRIPT {
+        params.validate()?;
+    }
+    out.extend_from_slice(b"MAIL FROM:");
+    from.write_to(out);
+    params.write_to(out);
+    Ok(RFC_COMMAND_LINE_LENGTH + params.line_allowance())
+}
+
+/// `RCPT TO:<path> params` (RFC 5321 s4.1.1.3), without CRLF; returns the line limit.
+#[inline]
+fn rcpt_line<const TRANSCRIPT: bool>(
+    to: &ForwardPath,
+    params: &RcptParams,
+    out: &mut Vec<u8>,
+) -> Result<usize, CommandError> {
+    if !TRANSCRIPT {
+        params.validate()?;
+    }
+    out.extend_from_slice(b"RCPT TO:");
+    to.write_to(out);
+    params.write_to(out);
+    Ok(RFC_COMMAND_LINE_LENGTH + params.line_allowance())
+}
+
+/// Writes what `Command::Mail { from, params }` writes, from borrowed parts.
+pub(crate) fn write_mail(
+    from: &ReversePath,
+    params: &MailParams,
+    out: &mut Vec<u8>,
+) -> Result<(), CommandError> {
+    write_checked(out, Verb::Mail, |out| mail_line::<false>(from, params, out))
+}
+
+/// Writes what `Command::Rcpt { to, params }` writes, from borrowed parts.
+pub(crate) fn write_rcpt(
+    to: &ForwardPath,
+    params: &RcptParams,
+    out: &mut Vec<u8>,
+) -> Result<(), CommandError> {
+    write_checked(out, Verb::Rcpt, |out| rcpt_line::<false>(to, params, out))
+}
+
 impl Command {
     /// Appends the command line, CRLF included, to `out`.
     ///
@@ -60,30 +146,7 @@ impl Command {
     /// RFC 5321 does not allow (see [`CommandError`]). SMTPUTF8 and BODY are not decided here;
     /// ask [`Command::needs_smtputf8`] and set the parameters before writing.
     pub fn write_to(&self, out: &mut Vec<u8>) -> Result<(), CommandError> {
-        let start = out.len();
-        let limit = match self.write_line::<false>(out) {
-            Ok(limit) => limit,
-            Err(err) => return Err(self.refuse(out, start, err)),
-        };
-        out.extend_from_slice(b"\r\n");
-        let length = out.len() - start;
-        if length > limit {
-            let err = CommandError::LineTooLong {
-                verb: self.verb(),
-                length,
-                limit,
-            };
-            return Err(self.refuse(out, start, err));
-        }
-        Ok(())
-    }
-
-    /// Cuts `out` back to where the line started; kept out of line, off the fast path.
-    #[cold]
-    #[inline(never)]
-    fn refuse(&self, out: &mut Vec<u8>, start: usize, err: CommandError) -> CommandError {
-        out.truncate(start);
-        err
+        write_checked(out, self.verb(), |out| self.write_line::<false>(out))
     }
 
     /// What kind of command this is.
@@ -163,24 +226,8 @@ impl Command {
                 out.extend_from_slice(b"LHLO ");
                 host.write_to(out);
             }
-            Command::Mail { from, params } => {
-                if !TRANSCRIPT {
-                    params.validate()?;
-                }
-                out.extend_from_slice(b"MAIL FROM:");
-                from.write_to(out);
-                params.write_to(out);
-                return Ok(RFC_COMMAND_LINE_LENGTH + params.line_allowance());
-            }
-            Command::Rcpt { to, params } => {
-                if !TRANSCRIPT {
-                    params.validate()?;
-                }
-                out.extend_from_slice(b"RCPT TO:");
-                to.write_to(out);
-                params.write_to(out);
-                return Ok(RFC_COMMAND_LINE_LENGTH + params.line_allowance());
-            }
+            Command::Mail { from, params } => return mail_line::<TRANSCRIPT>(from, params, out),
+            Command::Rcpt { to, params } => return rcpt_line::<TRANSCRIPT>(to, params, out),
             Command::Data => out.extend_from_slice(b"DATA"),
             Command::Bdat { size, last } => {
                 out.extend_from_slice(b"BDAT ");

@@ -3,10 +3,12 @@
 //! `tests/fuzz_corpus.rs` replays every committed corpus file through them on stable Rust.
 //! Not a stable API.
 
+mod client;
 mod command;
 mod data;
 mod reply;
 
+pub use client::client;
 pub use command::command;
 pub use data::data;
 pub use reply::reply;
