@@ -36,3 +36,8 @@ fn command_corpus() {
 fn client_corpus() {
     replay("client", smtp_sansio::fuzzing::client);
 }
+
+#[test]
+fn capabilities_corpus() {
+    replay("capabilities", smtp_sansio::fuzzing::capabilities);
+}

@@ -3,11 +3,13 @@
 //! `tests/fuzz_corpus.rs` replays every committed corpus file through them on stable Rust.
 //! Not a stable API.
 
+mod capabilities;
 mod client;
 mod command;
 mod data;
 mod reply;
 
+pub use capabilities::capabilities;
 pub use client::client;
 pub use command::command;
 pub use data::data;
