@@ -2,7 +2,87 @@
 //!
 //! This crate does no IO and reads no clock: bytes from the server go in, bytes to send,
 //! typed events and plain-language diagnoses come out, and every call that changes state is
-//! given the current time by the caller. The same inputs always give the same outputs.
+//! given the current time by the caller. The same inputs always give the same outputs, so
+//! a session can be replayed, fuzzed and property-tested as a whole.
+//!
+//! # The drive loop
+//!
+//! The caller owns the socket (and the TLS session, and the clock). After every input or
+//! command: write [`Client::pending_output`] and report it with [`Client::consume_output`];
+//! drain [`Client::poll_event`]; read [`Client::poll_timeout`] last and wait for bytes or
+//! that deadline. Every event names the [`CommandHandle`] of the command it answers; a
+//! server's refusal is an [`Event::Rejected`] carrying a [`Diagnosis`]; an [`Error`] means the
+//! server broke SMTP or went silent, and the session is over.
+//!
+//! ```no_run
+//! use std::io::{Read, Write};
+//! use std::net::TcpStream;
+//! use std::time::Instant;
+//!
+//! use smtp_sansio::address::{ForwardPath, Host, Mailbox, ReversePath};
+//! use smtp_sansio::{Client, Config, Envelope, Event, TlsPolicy};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut socket = TcpStream::connect("127.0.0.1:2525")?;
+//! // Plaintext for a loopback test server; on the internet keep the default
+//! // (TlsPolicy::Required) and run a TLS session on StartTlsReady.
+//! let config = Config::new(Host::parse("client.example.org")?).with_tls(TlsPolicy::None);
+//! let mut client = Client::new(config, Instant::now());
+//! let envelope = Envelope::new(
+//!     ReversePath::from(Mailbox::parse("alice@example.org")?),
+//!     [ForwardPath::from(Mailbox::parse("bob@example.com")?)],
+//! );
+//! let mut buf = [0u8; 4096];
+//! while !client.is_closed() {
+//!     // 1. Write what the engine wants sent.
+//!     while !client.pending_output().is_empty() {
+//!         let n = socket.write(client.pending_output())?;
+//!         client.consume_output(Instant::now(), n);
+//!     }
+//!     // 2. Drain events; they may lead to commands.
+//!     while let Some(event) = client.poll_event()? {
+//!         match event {
+//!             Event::Ready { .. } => {
+//!                 client.send_mail(Instant::now(), &envelope, b"Subject: hi\r\n\r\nHello.\r\n")?;
+//!             }
+//!             Event::Rejected(rejection) => eprintln!("{}", rejection.diagnosis),
+//!             Event::MessageAccepted { .. } => {
+//!                 client.quit(Instant::now())?;
+//!             }
+//!             _ => {}
+//!         }
+//!     }
+//!     if client.is_closed() || !client.pending_output().is_empty() {
+//!         continue;
+//!     }
+//!     // 3. Wait for bytes or the next deadline.
+//!     let wait = client.poll_timeout().map(|t| t.saturating_duration_since(Instant::now()));
+//!     socket.set_read_timeout(wait.map(|d| d.max(std::time::Duration::from_millis(1))))?;
+//!     match socket.read(&mut buf) {
+//!         Ok(0) => client.receive_eof(Instant::now()),
+//!         Ok(n) => client.receive(Instant::now(), &buf[..n]),
+//!         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock
+//!             || e.kind() == std::io::ErrorKind::TimedOut => client.handle_timeout(Instant::now()),
+//!         Err(e) => return Err(e.into()),
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Layers
+//!
+//! | Module | What it does |
+//! |---|---|
+//! | [`reply`] | frames and parses server replies within limits, tolerating (and reporting) what real servers get wrong; writes replies for servers |
+//! | [`command`] | writes commands strictly (CR, LF or NUL in an argument is an error, never wire bytes); parses them for servers |
+//! | [`address`] | mailboxes, paths, domains and address literals, ASCII and SMTPUTF8 |
+//! | [`capabilities`] | what an EHLO reply offers |
+//! | [`auth`] | SASL: PLAIN, LOGIN, XOAUTH2, OAUTHBEARER, CRAM-MD5 and SCRAM-SHA-256 (features) |
+//! | [`data`] | the DATA encoder (CRLF, dot-stuffing, smuggling-safe end) and decoder, BDAT chunks |
+//! | [`client`] | the session state machine: handshake, STARTTLS, AUTH, pipelining, LMTP, timeouts |
+//! | [`diagnosis`] | what a reply or a failure means, its causes and remedies |
+//! | [`check`] | a server check over the client, like an expert with telnet, as a report |
 //!
 //! # Cargo features
 //!
@@ -10,6 +90,7 @@
 //! |---|---|---|
 //! | `cram-md5` | the CRAM-MD5 SASL client (RFC 2195) | `hmac`, `md-5` |
 //! | `scram` | the SCRAM-SHA-256 SASL client (RFC 7677) | `hmac`, `sha2`, `pbkdf2` |
+//! | `proptest` | proptest strategies for every wire type, to property-test your own SMTP code | `proptest` |
 
 #![forbid(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
@@ -61,3 +142,8 @@ pub use reply::{
 };
 pub use secret::{Secret, Wipe};
 pub use stage::{Stage, UnknownStage};
+
+/// Compiles the README's Rust examples as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

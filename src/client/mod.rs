@@ -16,7 +16,7 @@
 //!    or that deadline.
 //!
 //! Every method that changes state takes `now`. Server replies that refuse something are
-//! [`Event::Rejected`] with a [`Diagnosis`](crate::Diagnosis), never errors; an [`Error`] means
+//! [`Event::Rejected`] with a [`Diagnosis`], never errors; an [`Error`] means
 //! the peer broke the protocol (or timed out) and the session is over.
 //!
 //! All state transitions on replies live in `state.rs`; the pipelining rules in
