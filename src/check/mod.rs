@@ -283,6 +283,22 @@ impl Check {
         self.end(now);
     }
 
+    /// The open connection failed (a read or write error, e.g. a reset): the current step
+    /// fails with `diagnosis` (from
+    /// [`classify_transport_error`](crate::classify_transport_error)) and the check ends.
+    /// Before [`Check::connected`] this is [`Check::connection_failed`].
+    pub fn transport_failed(&mut self, now: Instant, diagnosis: Diagnosis) {
+        match self.waiting {
+            Waiting::Done => {}
+            Waiting::Connect => self.connection_failed(now, diagnosis),
+            _ => {
+                let step = self.current_step();
+                self.finish_step(now, step, StepStatus::Fail, None, vec![diagnosis]);
+                self.end(now);
+            }
+        }
+    }
+
     /// Bytes read from the socket.
     pub fn receive(&mut self, now: Instant, bytes: &[u8]) {
         if self.is_done() {

@@ -1,0 +1,294 @@
+//! Checks an SMTP server the way an expert would with telnet, openssl s_client or swaks — and
+//! says what is wrong and how to fix it.
+//!
+//! ```text
+//! cargo run --example check -- [--server HOST:PORT] [--tls none|starttls|starttls-optional|implicit]
+//!     [--ca PEM] [--insecure] [--ehlo NAME] [--user U --password-env VAR] [--auth MECH]
+//!     [--from ADDR] [--to ADDR]... [--quit-after connect|greeting|ehlo|tls|auth|mail|rcpt]
+//!     [--data FILE] [--timeout SECS] [--json]
+//! ```
+//!
+//! It walks connect, greeting, EHLO, STARTTLS, EHLO again, AUTH, MAIL, RCPT, (DATA only with
+//! `--data`), RSET and QUIT, then prints the transcript (secrets redacted, the TLS boundary
+//! marked), one line per step with its diagnosis, the capabilities and the TLS facts. With
+//! `--json` it prints the report as one JSON object instead. Exit code: 0 when every step
+//! passed or warned, 1 when one failed, 2 on bad usage.
+//!
+//! With no `--server` it starts an embedded demo server on 127.0.0.1 (STARTTLS with a
+//! generated certificate, AUTH after TLS, a local domain with unknown users) and checks that.
+//!
+//! All of SMTP happens in the library's sans-IO `Check`; this example only owns the sockets
+//! (`driver.rs`), the TLS library (`tls.rs`) and the demo server (`demo_server.rs`).
+
+mod demo_server;
+mod driver;
+mod tls;
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use smtp_sansio::{
+    CheckOptions, CheckTls, Credentials, ForwardPath, Host, Mechanism, ReversePath, Step, Timeouts,
+};
+
+use driver::Target;
+use tls::TlsSettings;
+
+const USAGE: &str = "\
+usage: check [--server HOST:PORT] [--tls none|starttls|starttls-optional|implicit]
+             [--ca PEM] [--insecure] [--ehlo NAME] [--user U --password-env VAR]
+             [--auth MECH] [--from ADDR] [--to ADDR]...
+             [--quit-after connect|greeting|ehlo|tls|auth|mail|rcpt]
+             [--data FILE] [--timeout SECS] [--json]
+
+Checks an SMTP server step by step (connect, greeting, EHLO, STARTTLS, AUTH, MAIL, RCPT,
+RSET, QUIT; DATA only with --data) and explains every failure. Without --server it checks
+an embedded demo server on 127.0.0.1. Exit code 0: all steps passed or warned; 1: a step
+failed; 2: bad usage.";
+
+/// The parsed command line.
+struct Args {
+    server: Option<String>,
+    tls: CheckTls,
+    ca: Option<String>,
+    insecure: bool,
+    ehlo: Option<String>,
+    user: Option<String>,
+    password_env: Option<String>,
+    auth: Option<Mechanism>,
+    from: Option<String>,
+    to: Vec<String>,
+    quit_after: Option<Step>,
+    data: Option<String>,
+    timeout: Duration,
+    json: bool,
+}
+
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
+    let mut parsed = Args {
+        server: None,
+        tls: CheckTls::StartTls,
+        ca: None,
+        insecure: false,
+        ehlo: None,
+        user: None,
+        password_env: None,
+        auth: None,
+        from: None,
+        to: Vec::new(),
+        quit_after: None,
+        data: None,
+        timeout: Duration::from_secs(30),
+        json: false,
+    };
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_owned(), Some(value.to_owned()))
+            }
+            _ => (arg.clone(), None),
+        };
+        let mut value = |name: &str| -> Result<String, String> {
+            match inline.clone().or_else(|| args.next()) {
+                Some(value) => Ok(value),
+                None => Err(format!("{name} needs a value")),
+            }
+        };
+        match flag.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "--json" => parsed.json = true,
+            "--insecure" => parsed.insecure = true,
+            "--server" => parsed.server = Some(value("--server")?),
+            "--tls" => {
+                parsed.tls = match value("--tls")?.as_str() {
+                    "none" => CheckTls::None,
+                    "starttls" => CheckTls::StartTls,
+                    "starttls-optional" => CheckTls::StartTlsOptional,
+                    "implicit" => CheckTls::Implicit,
+                    other => return Err(format!("--tls: unknown mode {other:?}")),
+                }
+            }
+            "--ca" => parsed.ca = Some(value("--ca")?),
+            "--ehlo" => parsed.ehlo = Some(value("--ehlo")?),
+            "--user" => parsed.user = Some(value("--user")?),
+            "--password-env" => parsed.password_env = Some(value("--password-env")?),
+            "--auth" => {
+                let name = value("--auth")?;
+                let mechanism = name
+                    .parse::<Mechanism>()
+                    .map_err(|err| format!("--auth {name:?}: {err}"))?;
+                parsed.auth = Some(mechanism);
+            }
+            "--from" => parsed.from = Some(value("--from")?),
+            "--to" => parsed.to.push(value("--to")?),
+            "--quit-after" => {
+                let name = value("--quit-after")?;
+                parsed.quit_after = Some(
+                    Step::from_quit_after(&name)
+                        .ok_or_else(|| format!("--quit-after: unknown step {name:?}"))?,
+                );
+            }
+            "--data" => parsed.data = Some(value("--data")?),
+            "--timeout" => {
+                let text = value("--timeout")?;
+                let secs: f64 = text
+                    .parse()
+                    .ok()
+                    .filter(|secs: &f64| secs.is_finite() && *secs > 0.0 && *secs <= 3600.0)
+                    .ok_or_else(|| format!("--timeout {text:?}: give seconds, 0 < SECS <= 3600"))?;
+                parsed.timeout = Duration::from_secs_f64(secs);
+            }
+            other => return Err(format!("unexpected argument {other:?}")),
+        }
+    }
+    if parsed.user.is_some() != parsed.password_env.is_some() {
+        return Err("--user and --password-env go together".into());
+    }
+    Ok(Some(parsed))
+}
+
+/// `user@example.com` or `<user@example.com>` (and `<>` for the sender).
+fn angle(address: &str) -> String {
+    if address.starts_with('<') {
+        address.to_owned()
+    } else {
+        format!("<{address}>")
+    }
+}
+
+/// The EHLO name: `--ehlo`, else this machine's name when it is a fully qualified domain,
+/// else `localhost` (RFC 5321 s4.1.1.1 wants the FQDN; many servers refuse a bare word).
+fn client_name(ehlo: Option<&str>) -> Result<Host, String> {
+    if let Some(name) = ehlo {
+        return Host::parse(name).map_err(|err| format!("--ehlo {name:?}: {err}"));
+    }
+    let hostname = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+    let hostname = hostname.trim();
+    match Host::parse(hostname) {
+        Ok(host) if hostname.contains('.') => Ok(host),
+        _ => Host::parse("localhost").map_err(|err| err.to_string()),
+    }
+}
+
+/// Builds the check from the command line; starts the demo server when there is no
+/// `--server`.
+fn prepare(args: &Args) -> Result<(CheckOptions, Target, TlsSettings), String> {
+    let mut tls = TlsSettings {
+        insecure: args.insecure,
+        ..TlsSettings::default()
+    };
+    if let Some(ca) = &args.ca {
+        tls.add_ca_file(Path::new(ca))
+            .map_err(|err| format!("--ca {ca:?}: {err}"))?;
+    }
+    let demo = args.server.is_none();
+    let target = match &args.server {
+        Some(server) => {
+            let default_port = if args.tls == CheckTls::Implicit {
+                465
+            } else {
+                25
+            };
+            Target::parse(server, default_port).map_err(|err| format!("--server {err}"))?
+        }
+        None => {
+            let server = demo_server::start().map_err(|err| format!("demo server: {err}"))?;
+            tls.extra_roots.push(server.ca);
+            eprintln!(
+                "No --server given: checking the embedded demo server on {} \
+                 (account {} / {}).\nTry --to nobody@{} to see a refused recipient, or \
+                 --server HOST:PORT to check your own server.\n",
+                server.addr,
+                demo_server::DEMO_USER,
+                demo_server::DEMO_PASSWORD,
+                demo_server::LOCAL_DOMAIN,
+            );
+            Target {
+                host: server.addr.ip().to_string(),
+                port: server.addr.port(),
+            }
+        }
+    };
+    let name = if target.host.contains(':') {
+        format!("[{}]:{}", target.host, target.port)
+    } else {
+        format!("{}:{}", target.host, target.port)
+    };
+    let mut options = CheckOptions::new(name, client_name(args.ehlo.as_deref())?);
+    options.port = Some(target.port);
+    options.tls = args.tls;
+    options.timeouts = Timeouts::uniform(args.timeout);
+    options.quit_after = args.quit_after;
+    options.auth_mechanism = args.auth.clone();
+    options.credentials = match (&args.user, &args.password_env) {
+        (Some(user), Some(var)) => {
+            let password = std::env::var(var)
+                .map_err(|_| format!("--password-env {var}: the variable is not set"))?;
+            Some(Credentials::password(user.clone(), password))
+        }
+        _ if demo => Some(Credentials::password(
+            demo_server::DEMO_USER,
+            demo_server::DEMO_PASSWORD,
+        )),
+        _ => None,
+    };
+    let from = args
+        .from
+        .clone()
+        .or_else(|| demo.then(|| demo_server::DEMO_USER.to_owned()));
+    if let Some(from) = from {
+        options.from = Some(
+            ReversePath::parse(&angle(&from)).map_err(|err| format!("--from {from:?}: {err}"))?,
+        );
+    }
+    let mut to = args.to.clone();
+    if demo && to.is_empty() {
+        to.push(format!("postmaster@{}", demo_server::LOCAL_DOMAIN));
+    }
+    for address in &to {
+        options.to.push(
+            ForwardPath::parse(&angle(address))
+                .map_err(|err| format!("--to {address:?}: {err}"))?,
+        );
+    }
+    if let Some(file) = &args.data {
+        options.data = Some(std::fs::read(file).map_err(|err| format!("--data {file:?}: {err}"))?);
+    }
+    Ok((options, target, tls))
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args(std::env::args().skip(1)) {
+        Ok(Some(args)) => args,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("check: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    if args.insecure {
+        eprintln!(
+            "WARNING: --insecure: the server certificate is NOT verified; anyone on the path \
+             could read and change this session. The report still says what verification found.\n"
+        );
+    }
+    let (options, target, tls) = match prepare(&args) {
+        Ok(prepared) => prepared,
+        Err(message) => {
+            eprintln!("check: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let report = driver::run(options, &target, &tls, args.timeout);
+    if args.json {
+        println!("{}", report.to_json());
+    } else {
+        println!("{}", report.transcript_text());
+        println!("{}", report.summary_text());
+    }
+    ExitCode::from(u8::try_from(report.exit_code()).unwrap_or(1))
+}
