@@ -486,6 +486,11 @@ impl Report {
                 Some(d) => json.number(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
                 None => json.null(),
             };
+            json.key("duration_us");
+            match step.duration {
+                Some(d) => json.number(u64::try_from(d.as_micros()).unwrap_or(u64::MAX)),
+                None => json.null(),
+            };
             json.key("target").optional_string(step.target.as_deref());
             json.key("detail").optional_string(step.detail.as_deref());
             json.end_object();
@@ -579,7 +584,9 @@ fn first_line(reply: &Reply) -> String {
 fn human_duration(duration: Duration) -> String {
     if duration >= Duration::from_secs(1) {
         format!("{:.2} s", duration.as_secs_f64())
-    } else {
+    } else if duration >= Duration::from_millis(10) {
         format!("{} ms", duration.as_millis())
+    } else {
+        format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
     }
 }
