@@ -373,6 +373,9 @@ impl Report {
                     diagnosis.class().as_str(),
                     diagnosis.summary()
                 );
+                if let Some(detail) = diagnosis.detail() {
+                    let _ = writeln!(out, "           seen: {detail}");
+                }
                 if let Some(cause) = diagnosis.causes().first() {
                     let _ = writeln!(out, "           likely: {cause}");
                 }

@@ -513,6 +513,76 @@ pub fn classify_tls_error(description: &str) -> Diagnosis {
             Confidence::Low,
         )
     };
-    Diagnosis::of_class(class, Stage::StartTls, rule, confidence)
-        .with_detail(description.to_owned())
+    let diagnosis = Diagnosis::of_class(class, Stage::StartTls, rule, confidence);
+    let diagnosis = if class == DiagnosisClass::TlsCertificateInvalid {
+        certificate_variant(diagnosis, &has)
+    } else {
+        diagnosis
+    };
+    diagnosis.with_detail(description.to_owned())
+}
+
+/// The certificate problem the TLS library named (expired, wrong name, untrusted issuer), so
+/// that the likely cause and the remedy come first; the class stays `tls_certificate_invalid`.
+fn certificate_variant(diagnosis: Diagnosis, has: &dyn Fn(&[&str]) -> bool) -> Diagnosis {
+    if has(&["expired", "notvalidyet", "not yet valid", "not valid yet"]) {
+        diagnosis.with_texts(
+            "The server's TLS certificate has expired or is not yet valid.",
+            &[
+                "The certificate was not renewed in time (or its validity has not started).",
+                "The client machine's clock is wrong.",
+            ],
+            &[
+                "Have the server's administrator renew the certificate, and automate renewal.",
+                "Check the date and time of the machine that connects.",
+            ],
+        )
+    } else if has(&[
+        "not valid for name",
+        "notvalidforname",
+        "hostname mismatch",
+        "name mismatch",
+        "namemismatch",
+        "doesn't match",
+        "does not match",
+    ]) {
+        diagnosis.with_texts(
+            "The server's TLS certificate does not name the host the client connected to.",
+            &[
+                "The client connected by IP address or by an alias (a CNAME, or the MX name instead of the provider's SMTP host name) that the certificate does not list.",
+                "The server presents a default certificate for another domain (shared hosting).",
+            ],
+            &[
+                "Connect using a host name written in the certificate (its subject or alternative names).",
+                "Ask the provider which host name to use for SMTP, or have the certificate reissued with that name.",
+            ],
+        )
+    } else if has(&[
+        "unknown issuer",
+        "unknownissuer",
+        "self signed",
+        "self-signed",
+        "local issuer",
+        "unknown ca",
+        "unknown_ca",
+        "untrusted",
+        "not trusted",
+        "chain",
+    ]) {
+        diagnosis.with_texts(
+            "The server's TLS certificate is self-signed or issued by an authority the client does not trust.",
+            &[
+                "The server uses a self-signed certificate or one from a private authority.",
+                "The server does not send its intermediate certificates (an incomplete chain).",
+                "A proxy, antivirus or attacker intercepts TLS with its own certificate.",
+            ],
+            &[
+                "For a private authority, add its certificate to the client's trust store (the check example's --ca); do not simply turn verification off.",
+                "Have the server's administrator install the full chain: the certificate and its intermediates.",
+                "If no interception is expected, treat this as an attack: send no credentials.",
+            ],
+        )
+    } else {
+        diagnosis
+    }
 }

@@ -1043,6 +1043,34 @@ fn tls_errors() {
 }
 
 #[test]
+fn certificate_errors_lead_with_the_problem_the_tls_library_named() {
+    let first_cause = |text: &str| classify_tls_error(text).causes()[0];
+    for text in [
+        "invalid peer certificate: Expired",
+        "certificate verify failed: certificate has expired",
+        "invalid peer certificate: NotValidYet",
+    ] {
+        assert!(first_cause(text).contains("renewed"), "{text}");
+    }
+    for text in [
+        "invalid peer certificate: NotValidForName",
+        "Hostname mismatch, certificate is not valid for 'smtp.example.com'",
+    ] {
+        assert!(first_cause(text).contains("alias"), "{text}");
+    }
+    for text in [
+        "invalid peer certificate: UnknownIssuer",
+        "certificate verify failed: self signed certificate in certificate chain",
+        "unable to get local issuer certificate",
+    ] {
+        let diagnosis = classify_tls_error(text);
+        assert_eq!(diagnosis.class(), DiagnosisClass::TlsCertificateInvalid);
+        assert!(diagnosis.causes()[0].contains("self-signed"), "{text}");
+        assert_eq!(diagnosis.detail(), Some(text));
+    }
+}
+
+#[test]
 fn json_has_the_contract_fields() {
     let d = diagnose(
         Stage::Rcpt,
