@@ -376,7 +376,7 @@ impl fmt::Display for Outcome {
             writeln!(f, "not sent: {refused}")?;
         }
         for diagnosis in &self.diagnoses {
-            write!(f, "\n{diagnosis}")?;
+            writeln!(f, "\n{diagnosis}")?;
         }
         Ok(())
     }
