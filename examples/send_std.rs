@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use rustls::{ClientConnection, StreamOwned};
 
 #[path = "support/send.rs"]
-mod support;
+pub mod support;
 
 use support::{Next, Options, Outcome, Session, TlsMode};
 

@@ -21,7 +21,7 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
 #[path = "support/send.rs"]
-mod support;
+pub mod support;
 
 use support::{Next, Options, Outcome, Session, TlsMode};
 

@@ -306,7 +306,7 @@ pub enum MessageStatus {
     NotSent,
     /// The server took responsibility for it (RFC 5321 s4.2.5); its reply.
     Accepted(String),
-    /// Refused after the data.
+    /// Refused: DATA itself (e.g. no valid recipients) or the message after the final dot.
     Rejected(Diagnosis),
 }
 
