@@ -21,11 +21,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use smtp_sansio::{Credentials, Mechanism, Stage, UsageError};
 
+// Each example comes whole with its own copy of `support/send.rs`, so the tokio tests use
+// `send_tokio::support`'s types and the others `send_std::support`'s.
 #[path = "../examples/send_std.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, clippy::duplicate_mod)]
 mod send_std;
 #[path = "../examples/send_tokio.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, clippy::duplicate_mod)]
 mod send_tokio;
 
 use send_std::support::{MessageStatus, Options, Outcome, RecipientStatus, TlsMode};
@@ -649,4 +651,44 @@ fn the_binaries_exit_0_when_delivered_and_1_when_refused() {
         assert_eq!(refused.status.code(), Some(1), "{name}: {refused:?}");
         assert!(stdout.contains("relay_denied"), "{name}: {stdout}");
     }
+}
+
+#[test]
+fn an_untrusted_certificate_is_diagnosed_unless_insecure() {
+    let Some(server) = server("certificate") else {
+        return;
+    };
+    let message = message(&unique_id("certificate"), b"Never sent.\r\n");
+    let mut options = server.tls_options(
+        server.submissions,
+        TlsMode::Implicit,
+        &[&server.rcpt],
+        &message,
+    );
+    // The test CA is not among the webpki roots.
+    options.ca = None;
+    let err = send_std::send(&options).expect_err("implicit TLS must fail on connect");
+    let diagnosis = send_std::support::diagnose_io(&err);
+    assert_eq!(
+        diagnosis.class().as_str(),
+        "tls_certificate_invalid",
+        "{err}"
+    );
+
+    // After STARTTLS the failure belongs to the session: diagnosed in the outcome, no AUTH.
+    options.server = server.addr(server.submission);
+    options.tls = TlsMode::StartTls;
+    let outcome = send_std::send(&options).expect("session");
+    println!("{outcome}");
+    assert_eq!(diagnosis_classes(&outcome), ["tls_certificate_invalid"]);
+    assert_eq!(outcome.authenticated, None);
+    assert!(outcome.envelope_group.is_empty());
+
+    // --insecure: no verification, the message goes through (with a warning on stderr).
+    let id = unique_id("insecure");
+    options.message = self::message(&id, b"Unverified.\r\n");
+    options.insecure = true;
+    let outcome = send_std::send(&options).expect("session");
+    assert_eq!(outcome.delivered(), 1, "{outcome}");
+    assert_eq!(read_back(&server.maildir, &id), as_stored(&options.message));
 }

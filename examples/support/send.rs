@@ -296,7 +296,7 @@ pub enum RecipientStatus {
     /// RCPT accepted; delivered if the message was accepted.
     Accepted,
     /// RCPT refused.
-    Rejected(Diagnosis),
+    Rejected(Box<Diagnosis>),
 }
 
 /// What became of the message.
@@ -307,7 +307,7 @@ pub enum MessageStatus {
     /// The server took responsibility for it (RFC 5321 s4.2.5); its reply.
     Accepted(String),
     /// Refused: DATA itself (e.g. no valid recipients) or the message after the final dot.
-    Rejected(Diagnosis),
+    Rejected(Box<Diagnosis>),
 }
 
 /// The result of one `send`.
@@ -507,12 +507,12 @@ impl Session {
                     }
                 }
                 Event::MessageAccepted { reply, .. } => {
-                    self.outcome.message = MessageStatus::Accepted(reply.text_lossy().into());
+                    self.outcome.message = MessageStatus::Accepted(reply.text_lossy());
                     self.quit(now);
                 }
                 Event::Rejected(rejection) => {
-                    let diagnosis = rejection.diagnosis.clone();
-                    self.outcome.diagnoses.push(diagnosis.clone());
+                    let diagnosis = Box::new(rejection.diagnosis);
+                    self.outcome.diagnoses.push((*diagnosis).clone());
                     let handle = rejection.handle;
                     if self.is_data(handle) {
                         self.outcome.message = MessageStatus::Rejected(diagnosis);
@@ -528,14 +528,12 @@ impl Session {
                     self.quit(now);
                 }
                 Event::Cancelled { handle, .. } if self.is_data(handle) => self.quit(now),
-                Event::Closed { reason } => match reason {
-                    CloseReason::Aborted { diagnosis }
-                    | CloseReason::ServiceClosing { diagnosis, .. }
-                    | CloseReason::ConnectionClosed { diagnosis } => {
-                        self.outcome.diagnoses.push(*diagnosis);
-                    }
-                    _ => {}
-                },
+                Event::Closed {
+                    reason:
+                        CloseReason::Aborted { diagnosis }
+                        | CloseReason::ServiceClosing { diagnosis, .. }
+                        | CloseReason::ConnectionClosed { diagnosis },
+                } => self.outcome.diagnoses.push(*diagnosis),
                 _ => {}
             }
         }
