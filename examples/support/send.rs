@@ -533,7 +533,12 @@ impl Session {
                         CloseReason::Aborted { diagnosis }
                         | CloseReason::ServiceClosing { diagnosis, .. }
                         | CloseReason::ConnectionClosed { diagnosis },
-                } => self.outcome.diagnoses.push(*diagnosis),
+                } => {
+                    // An abort after a refusal (STARTTLS, EHLO) repeats that refusal's diagnosis.
+                    if self.outcome.diagnoses.last() != Some(&diagnosis) {
+                        self.outcome.diagnoses.push(*diagnosis);
+                    }
+                }
                 _ => {}
             }
         }
