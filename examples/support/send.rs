@@ -528,16 +528,14 @@ impl Session {
                     self.quit(now);
                 }
                 Event::Cancelled { handle, .. } if self.is_data(handle) => self.quit(now),
+                // An abort after a refusal (STARTTLS, EHLO) repeats that refusal's diagnosis.
                 Event::Closed {
                     reason:
                         CloseReason::Aborted { diagnosis }
                         | CloseReason::ServiceClosing { diagnosis, .. }
                         | CloseReason::ConnectionClosed { diagnosis },
-                } => {
-                    // An abort after a refusal (STARTTLS, EHLO) repeats that refusal's diagnosis.
-                    if self.outcome.diagnoses.last() != Some(&diagnosis) {
-                        self.outcome.diagnoses.push(*diagnosis);
-                    }
+                } if self.outcome.diagnoses.last() != Some(&diagnosis) => {
+                    self.outcome.diagnoses.push(*diagnosis);
                 }
                 _ => {}
             }
