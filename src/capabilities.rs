@@ -515,10 +515,13 @@ fn scan_word(text: &[u8]) -> (usize, u128) {
 #[inline]
 fn first_blank(word: u64) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
-    // Flags for octets equal to 0, SP or HT. Big-endian: the first octet is the highest,
-    // so take the highest flag; borrows only ever flag octets *below* a true match.
+    const LOWS: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    // The exact zero-octet test: adding 0x7F to the low seven bits never carries into the
+    // next octet, so no octet is flagged because of its neighbour. (The shorter
+    // `(x - 0x01..) & !x & 0x80..` borrows upwards: in a big-endian word that falsely flags
+    // an 0x01 octet just *before* a real match, e.g. the `!` of "! ".)
+    let zero = |x: u64| !(((x & LOWS).wrapping_add(LOWS)) | x | LOWS);
+    // Flags for octets equal to 0, SP or HT; the first octet is the most significant.
     let flags = zero(word) | zero(word ^ (ONES * 0x20)) | zero(word ^ (ONES * 0x09));
     (flags != 0).then(|| flags.leading_zeros() as usize / 8)
 }
