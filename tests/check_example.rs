@@ -8,8 +8,7 @@ mod demo_server;
 #[allow(dead_code)]
 #[path = "../examples/check/driver.rs"]
 mod driver;
-#[allow(dead_code)]
-#[path = "../examples/check/tls.rs"]
+#[path = "../examples/support/tls.rs"]
 mod tls;
 
 use std::io::{BufRead, BufReader, Write};
@@ -20,11 +19,15 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use smtp_sansio::{
-    CheckOptions, CheckTls, Credentials, ForwardPath, Host, Report, ReversePath, Step, StepStatus,
+    CheckOptions, CheckTls, Credentials, ForwardPath, Host, ReversePath, Step, StepStatus,
     Timeouts, Verdict,
 };
 
+#[path = "support/report.rs"]
+mod report;
+
 use driver::Target;
+use report::{classes, statuses};
 use tls::TlsSettings;
 
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
@@ -68,23 +71,6 @@ fn with_account(mut options: CheckOptions, password: &str, to: &[&str]) -> Check
         .map(|address| ForwardPath::parse(&format!("<{address}>")).unwrap())
         .collect();
     options
-}
-
-fn statuses(report: &Report) -> Vec<(&'static str, &'static str)> {
-    report
-        .steps
-        .iter()
-        .map(|step| (step.step.as_str(), step.status.as_str()))
-        .collect()
-}
-
-fn classes(report: &Report, step: Step) -> Vec<&'static str> {
-    report
-        .steps
-        .iter()
-        .filter(|s| s.step == step)
-        .flat_map(|s| s.diagnoses.iter().map(|d| d.class().as_str()))
-        .collect()
 }
 
 #[test]

@@ -15,13 +15,9 @@
 #[allow(dead_code)]
 #[path = "../examples/check/driver.rs"]
 mod driver;
-#[allow(dead_code)]
-#[path = "../examples/check/tls.rs"]
+#[path = "../examples/support/tls.rs"]
 mod tls;
 
-use std::env;
-use std::net::{SocketAddr, TcpStream};
-use std::path::Path;
 use std::time::Duration;
 
 use smtp_sansio::{
@@ -29,62 +25,38 @@ use smtp_sansio::{
     Timeouts,
 };
 
+#[path = "support/report.rs"]
+mod report;
+
 use driver::Target;
+use report::{classes, statuses};
 use tls::TlsSettings;
 
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The running server, from the variables `scripts/mailserver.sh env` prints.
+#[path = "support/mailserver.rs"]
+mod mailserver;
+
+use mailserver::MailServer;
+
+/// The running server and the trust settings for its test CA.
 struct Server {
-    host: String,
-    mx: u16,
-    plain: u16,
-    submission: u16,
-    submissions: u16,
-    user: String,
-    password: String,
-    rcpt: String,
+    mail: MailServer,
     tls: TlsSettings,
 }
 
-fn var(name: &str, default: &str) -> String {
-    env::var(name).unwrap_or_else(|_| default.to_owned())
-}
-
-fn port(name: &str, default: u16) -> u16 {
-    env::var(name).ok().map_or(default, |v| {
-        v.parse().unwrap_or_else(|_| panic!("{name}={v:?}"))
-    })
+impl std::ops::Deref for Server {
+    type Target = MailServer;
+    fn deref(&self) -> &MailServer {
+        &self.mail
+    }
 }
 
 fn server(test: &str) -> Option<Server> {
-    const HINT: &str = "mail server not running (start it with scripts/mailserver.sh start, \
-                        then eval \"$(scripts/mailserver.sh env)\")";
-    if env::var_os("SMTP_SANSIO_MAILSERVER").is_none() {
-        println!("{test}: skipped: {HINT}; SMTP_SANSIO_MAILSERVER is unset");
-        return None;
-    }
-    let host = var("SMTP_SANSIO_HOST", "127.0.0.1");
-    let mx = port("SMTP_SANSIO_PORT_MX", 2525);
-    let addr: SocketAddr = format!("{host}:{mx}").parse().expect("SMTP_SANSIO_HOST");
-    if let Err(err) = TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {
-        println!("{test}: skipped: {HINT}; nothing accepts on {addr}: {err}");
-        return None;
-    }
+    let mail = mailserver::running(test)?;
     let mut tls = TlsSettings::default();
-    let ca = var("SMTP_SANSIO_CA", "/tmp/smtp-sansio-mailserver/tls/ca.pem");
-    tls.add_ca_file(Path::new(&ca)).expect("the test CA");
-    Some(Server {
-        host,
-        mx,
-        plain: port("SMTP_SANSIO_PORT_PLAIN", 2526),
-        submission: port("SMTP_SANSIO_PORT_SUBMISSION", 2587),
-        submissions: port("SMTP_SANSIO_PORT_SUBMISSIONS", 2465),
-        user: var("SMTP_SANSIO_USER", "sender@example.test"),
-        password: var("SMTP_SANSIO_PASSWORD", "sansio-test-password"),
-        rcpt: var("SMTP_SANSIO_RCPT", "user@example.test"),
-        tls,
-    })
+    tls.add_ca_file(&mail.ca).expect("the test CA");
+    Some(Server { mail, tls })
 }
 
 impl Server {
@@ -119,23 +91,6 @@ fn path(address: &str) -> ForwardPath {
 
 fn sender(address: &str) -> ReversePath {
     ReversePath::parse(&format!("<{address}>")).unwrap()
-}
-
-fn statuses(report: &Report) -> Vec<(&'static str, &'static str)> {
-    report
-        .steps
-        .iter()
-        .map(|step| (step.step.as_str(), step.status.as_str()))
-        .collect()
-}
-
-fn classes(report: &Report, step: Step) -> Vec<&'static str> {
-    report
-        .steps
-        .iter()
-        .filter(|s| s.step == step)
-        .flat_map(|s| s.diagnoses.iter().map(|d| d.class().as_str()))
-        .collect()
 }
 
 #[test]

@@ -15,7 +15,7 @@
 
 use std::env;
 use std::io::Write;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -33,75 +33,14 @@ mod send_tokio;
 
 use send_std::support::{MessageStatus, Options, Outcome, RecipientStatus, TlsMode};
 
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const READ_BACK_DEADLINE: Duration = Duration::from_secs(10);
 
-/// Where the server listens and who may log in, from `scripts/mailserver.sh env`.
-struct Server {
-    host: String,
-    mx: u16,
-    plain: u16,
-    submission: u16,
-    submissions: u16,
-    ca: PathBuf,
-    user: String,
-    password: String,
-    rcpt: String,
-    maildir: PathBuf,
-    sender_maildir: PathBuf,
-    size_limit: u64,
-}
+#[path = "support/mailserver.rs"]
+mod mailserver;
 
-fn var_or(name: &str, default: &str) -> String {
-    env::var(name).unwrap_or_else(|_| default.to_owned())
-}
-
-fn port(name: &str, default: u16) -> u16 {
-    env::var(name).map_or(default, |value| {
-        value
-            .parse()
-            .unwrap_or_else(|_| panic!("{name}={value:?} is not a port"))
-    })
-}
-
-/// The server to test, or `None` (after saying why) when it is not running.
-fn server(test: &str) -> Option<Server> {
-    const HINT: &str = "mail server not running (start it with scripts/mailserver.sh start, \
-                        then eval \"$(scripts/mailserver.sh env)\")";
-    let Some(dir) = env::var_os("SMTP_SANSIO_MAILSERVER") else {
-        println!("{test}: skipped: {HINT}; SMTP_SANSIO_MAILSERVER is unset");
-        return None;
-    };
-    let dir = PathBuf::from(dir);
-    let server = Server {
-        host: var_or("SMTP_SANSIO_HOST", "127.0.0.1"),
-        mx: port("SMTP_SANSIO_PORT_MX", 2525),
-        plain: port("SMTP_SANSIO_PORT_PLAIN", 2526),
-        submission: port("SMTP_SANSIO_PORT_SUBMISSION", 2587),
-        submissions: port("SMTP_SANSIO_PORT_SUBMISSIONS", 2465),
-        ca: env::var_os("SMTP_SANSIO_CA").map_or(dir.join("tls/ca.pem"), PathBuf::from),
-        user: var_or("SMTP_SANSIO_USER", "sender@example.test"),
-        password: var_or("SMTP_SANSIO_PASSWORD", "sansio-test-password"),
-        rcpt: var_or("SMTP_SANSIO_RCPT", "user@example.test"),
-        maildir: env::var_os("SMTP_SANSIO_MAILDIR")
-            .map_or(dir.join("mail/example.test/user"), PathBuf::from),
-        sender_maildir: env::var_os("SMTP_SANSIO_SENDER_MAILDIR")
-            .map_or(dir.join("mail/example.test/sender"), PathBuf::from),
-        size_limit: var_or("SMTP_SANSIO_SIZE_LIMIT", "200000").parse().unwrap(),
-    };
-    let addr: SocketAddr = server.addr(server.mx).parse().unwrap();
-    if let Err(err) = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT) {
-        println!("{test}: skipped: {HINT}; nothing accepts on {addr}: {err}");
-        return None;
-    }
-    Some(server)
-}
+use mailserver::{MailServer as Server, running as server};
 
 impl Server {
-    fn addr(&self, port: u16) -> String {
-        format!("{}:{port}", self.host)
-    }
-
     /// Options for the std driver: plaintext, 10 s timeouts.
     fn options(&self, port: u16, to: &[&str], message: &[u8]) -> Options {
         let mut options = Options::new(&self.addr(port), &self.user, to, message);

@@ -14,7 +14,6 @@
 //! each read and write 5 s, each reply 10 s in all, so the test always stops by itself.
 //! It speaks plaintext only (std has no TLS); TLS and AUTH are the interop tests' job.
 
-use std::env;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
@@ -25,56 +24,10 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const IO_TIMEOUT: Duration = Duration::from_secs(5);
 const REPLY_DEADLINE: Duration = Duration::from_secs(10);
 
-/// Where the server listens, from the variables `scripts/mailserver.sh env` prints.
-struct Server {
-    host: String,
-    mx: u16,
-    plain: u16,
-    submission: u16,
-    lmtp: u16,
-    size_limit: u64,
-}
+#[path = "support/mailserver.rs"]
+mod mailserver;
 
-fn var_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    match env::var(name) {
-        Ok(value) => value
-            .parse()
-            .unwrap_or_else(|_| panic!("{name}={value:?} is not a valid value")),
-        Err(_) => default,
-    }
-}
-
-/// The server to test, or `None` (after saying why) when it is not running.
-fn server(test: &str) -> Option<Server> {
-    const HINT: &str = "mail server not running (start it with scripts/mailserver.sh start, \
-                        then eval \"$(scripts/mailserver.sh env)\")";
-    if env::var_os("SMTP_SANSIO_MAILSERVER").is_none() {
-        println!("{test}: skipped: {HINT}; SMTP_SANSIO_MAILSERVER is unset");
-        return None;
-    }
-    let server = Server {
-        host: var_or("SMTP_SANSIO_HOST", "127.0.0.1".to_string()),
-        mx: var_or("SMTP_SANSIO_PORT_MX", 2525),
-        plain: var_or("SMTP_SANSIO_PORT_PLAIN", 2526),
-        submission: var_or("SMTP_SANSIO_PORT_SUBMISSION", 2587),
-        lmtp: var_or("SMTP_SANSIO_PORT_LMTP", 2424),
-        size_limit: var_or("SMTP_SANSIO_SIZE_LIMIT", 200_000),
-    };
-    let addr = server.addr(server.mx);
-    if let Err(err) = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT) {
-        println!("{test}: skipped: {HINT}; nothing accepts on {addr}: {err}");
-        return None;
-    }
-    Some(server)
-}
-
-impl Server {
-    fn addr(&self, port: u16) -> SocketAddr {
-        format!("{}:{port}", self.host)
-            .parse()
-            .unwrap_or_else(|err| panic!("SMTP_SANSIO_HOST={:?}: {err}", self.host))
-    }
-}
+use mailserver::{MailServer as Server, running as server};
 
 /// One plaintext session: a socket with timeouts and the bytes read but not yet parsed.
 struct Session {
@@ -199,7 +152,7 @@ fn assert_reply(reply: &Reply, code: u16, enhanced: &str, text: &str) {
 #[test]
 fn mx_offers_starttls_and_refuses_relay_and_unknown_users() {
     let Some(server) = server("mx") else { return };
-    let mut session = Session::open(server.addr(server.mx));
+    let mut session = Session::open(server.socket_addr(server.mx));
     let keywords = ehlo(&mut session, &server);
     assert!(has(&keywords, "STARTTLS"), "MX must offer STARTTLS");
     assert!(!has(&keywords, "AUTH"), "MX must not offer AUTH");
@@ -218,7 +171,7 @@ fn plain_port_offers_no_starttls() {
     let Some(server) = server("plain") else {
         return;
     };
-    let mut session = Session::open(server.addr(server.plain));
+    let mut session = Session::open(server.socket_addr(server.plain));
     let keywords = ehlo(&mut session, &server);
     assert!(!has(&keywords, "STARTTLS"), "PLAIN must not offer STARTTLS");
     assert!(!has(&keywords, "AUTH"), "PLAIN must not offer AUTH");
@@ -230,7 +183,7 @@ fn submission_offers_auth_only_after_tls() {
     let Some(server) = server("submission") else {
         return;
     };
-    let mut session = Session::open(server.addr(server.submission));
+    let mut session = Session::open(server.socket_addr(server.submission));
     let keywords = ehlo(&mut session, &server);
     assert!(has(&keywords, "STARTTLS"), "submission must offer STARTTLS");
     assert!(
@@ -247,7 +200,7 @@ fn submission_offers_auth_only_after_tls() {
 #[test]
 fn lmtp_answers_lhlo_and_rejects_unknown_users() {
     let Some(server) = server("lmtp") else { return };
-    let mut session = Session::open(server.addr(server.lmtp));
+    let mut session = Session::open(server.socket_addr(server.lmtp));
     let reply = session.command("LHLO test.example");
     assert_eq!(reply.code().value(), 250, "LHLO: {reply}");
     assert!(

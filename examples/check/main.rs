@@ -22,6 +22,7 @@
 
 mod demo_server;
 mod driver;
+#[path = "../support/tls.rs"]
 mod tls;
 
 use std::path::Path;

@@ -7,6 +7,9 @@
 //! used by one side.
 #![allow(dead_code)]
 
+#[path = "tls.rs"]
+pub mod tls;
+
 use std::fmt;
 use std::io;
 use std::net::IpAddr;
@@ -14,11 +17,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::CryptoProvider;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::ClientConfig;
+use rustls::pki_types::ServerName;
 use smtp_sansio::address::{ForwardPath, Host, Mailbox, ReversePath};
 use smtp_sansio::{
     Body, Client, CloseReason, CommandHandle, Config, Credentials, Diagnosis, Envelope, Event,
@@ -193,86 +193,30 @@ impl Options {
 
     /// The name the server's certificate must carry: the host of `--server`.
     pub fn server_name(&self) -> io::Result<ServerName<'static>> {
-        let host = self.host();
-        match host.parse::<IpAddr>() {
-            Ok(ip) => Ok(ServerName::from(ip)),
-            Err(_) => ServerName::try_from(host.to_owned()).map_err(|_| {
-                io::Error::new(io::ErrorKind::InvalidInput, format!("bad host {host:?}"))
-            }),
-        }
+        tls::server_name(self.host())
+            .map_err(|err| io::Error::new(io::ErrorKind::InvalidInput, err))
     }
 
-    /// The rustls configuration: webpki roots plus `--ca`, or no verification with
-    /// `--insecure`.
+    /// The rustls configuration: webpki roots plus `--ca`; with `--insecure` the handshake
+    /// goes on whatever the certificate (loudly).
     pub fn tls_config(&self) -> io::Result<Arc<ClientConfig>> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let builder = ClientConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
-            .map_err(io::Error::other)?;
-        let config = if self.insecure {
+        let mut settings = tls::TlsSettings {
+            insecure: self.insecure,
+            ..tls::TlsSettings::default()
+        };
+        if self.insecure {
             eprintln!(
                 "WARNING: --insecure: the server's certificate is NOT verified; anyone on the \
                  path can read and change this session, password included"
             );
-            builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(NoVerification(provider)))
-                .with_no_client_auth()
-        } else {
-            let mut roots = RootCertStore::empty();
-            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-            if let Some(path) = &self.ca {
-                let certs = CertificateDer::pem_file_iter(path)
-                    .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-                    .map_err(|err| io::Error::other(format!("--ca {}: {err}", path.display())))?;
-                for cert in certs {
-                    roots.add(cert).map_err(io::Error::other)?;
-                }
-            }
-            builder.with_root_certificates(roots).with_no_client_auth()
-        };
-        Ok(Arc::new(config))
-    }
-}
-
-/// `--insecure`: accepts any certificate, but still checks the handshake signatures.
-#[derive(Debug)]
-struct NoVerification(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for NoVerification {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        let algorithms = &self.0.signature_verification_algorithms;
-        rustls::crypto::verify_tls12_signature(message, cert, dss, algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        let algorithms = &self.0.signature_verification_algorithms;
-        rustls::crypto::verify_tls13_signature(message, cert, dss, algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+        }
+        if let Some(path) = &self.ca {
+            settings.add_ca_file(path).map_err(|err| {
+                io::Error::new(err.kind(), format!("--ca {}: {err}", path.display()))
+            })?;
+        }
+        let client = tls::TlsClient::new(&settings).map_err(io::Error::other)?;
+        Ok(client.config())
     }
 }
 

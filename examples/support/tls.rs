@@ -1,6 +1,10 @@
-//! TLS for the `check` example: a rustls client configuration that verifies the server
-//! certificate (webpki roots plus `--ca`) and records what it found, and the facts the report
-//! shows (protocol, cipher, subject, issuer, validity).
+//! TLS for the examples (`check`, `send_std`, `send_tokio`): a rustls client configuration
+//! that verifies the server certificate (webpki roots plus `--ca`) and records what it found,
+//! also under `--insecure`, and the facts the check report shows (protocol, cipher, subject,
+//! issuer, validity).
+//!
+//! Included with `#[path]` by each example and by the tests that drive them; each uses part.
+#![allow(dead_code)]
 
 use std::io;
 use std::path::Path;
@@ -40,6 +44,13 @@ impl TlsSettings {
         }
         Ok(())
     }
+}
+
+/// The name the certificate must carry: a DNS name, or an IP address (IPv6 without
+/// brackets).
+pub fn server_name(host: &str) -> Result<ServerName<'static>, String> {
+    ServerName::try_from(host.to_owned())
+        .map_err(|err| format!("{host:?} is not a valid TLS server name: {err}"))
 }
 
 fn pem_error(err: rustls::pki_types::pem::Error) -> io::Error {
@@ -142,12 +153,16 @@ impl TlsClient {
         })
     }
 
+    /// The configuration, for a TLS library that takes one (tokio-rustls' `TlsConnector`).
+    pub fn config(&self) -> Arc<ClientConfig> {
+        self.config.clone()
+    }
+
     /// A client connection for `host` (a DNS name or an IP address, for SNI and
     /// verification).
     pub fn connect(&self, host: &str) -> Result<ClientConnection, String> {
-        let name = ServerName::try_from(host.to_owned())
-            .map_err(|err| format!("{host:?} is not a valid TLS server name: {err}"))?;
-        ClientConnection::new(self.config.clone(), name).map_err(|err| err.to_string())
+        ClientConnection::new(self.config.clone(), server_name(host)?)
+            .map_err(|err| err.to_string())
     }
 
     /// What the report shows about an established session.
