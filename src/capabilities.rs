@@ -492,12 +492,7 @@ fn is_lenient_keyword(word: &[u8]) -> bool {
 /// byte-by-byte loop costs more than the rest of the line's handling.
 #[inline]
 fn scan_word(text: &[u8]) -> (usize, u128) {
-    let mut block = [0u8; 16];
-    let head = text.len().min(16);
-    block[..head].copy_from_slice(&text[..head]);
-    let (halves, _) = block.as_chunks::<8>();
-    let high = u64::from_be_bytes(halves[0]);
-    let low = u64::from_be_bytes(halves[1]);
+    let (high, low) = load_block(text);
     // Octets past the text are zero, which counts as a word end too.
     let len = match first_blank(high) {
         Some(i) => i,
@@ -508,6 +503,40 @@ fn scan_word(text: &[u8]) -> (usize, u128) {
     }
     .min(text.len());
     (len, pack_upper_block(high, low, len))
+}
+
+/// The first 16 octets of `text` as two big-endian words, zero past the end of the text.
+///
+/// Short texts are read as overlapping whole words and shifted into place, rather than
+/// copied into a zeroed buffer (which costs a call to memset and one to memcpy per word).
+#[inline]
+fn load_block(text: &[u8]) -> (u64, u64) {
+    let len = text.len();
+    if let Some((high, rest)) = text.split_first_chunk::<8>() {
+        let high = u64::from_be_bytes(*high);
+        if let Some(low) = rest.first_chunk::<8>() {
+            return (high, u64::from_be_bytes(*low));
+        }
+        // 8 to 15 octets: the last eight hold octets `len - 8 .. len`; shift out the ones
+        // already in `high`.
+        let tail = u64::from_be_bytes(*text.last_chunk::<8>().unwrap_or(&[0; 8]));
+        let low = tail.checked_shl(((16 - len) * 8) as u32).unwrap_or(0);
+        return (high, low);
+    }
+    if let Some(head) = text.first_chunk::<4>() {
+        // 4 to 7 octets, the same way with 32-bit halves.
+        let head = u64::from(u32::from_be_bytes(*head));
+        let tail = u64::from(u32::from_be_bytes(
+            *text.last_chunk::<4>().unwrap_or(&[0; 4]),
+        ));
+        let low = (tail << ((8 - len) * 8)) & 0xffff_ffff;
+        return ((head << 32) | low, 0);
+    }
+    let mut high = 0u64;
+    for (i, &b) in text.iter().enumerate() {
+        high |= u64::from(b) << (56 - 8 * i);
+    }
+    (high, 0)
 }
 
 /// The index (from the most significant octet) of the first space, tab or NUL in a
@@ -558,18 +587,49 @@ fn long_word_len(text: &[u8]) -> usize {
 #[derive(Clone)]
 struct Words<'a>(&'a [u8]);
 
+impl<'a> Words<'a> {
+    /// The next word with its first 16 octets packed, upper-cased (see [`pack_upper`]; 0 for
+    /// an empty word), measured and packed in one pass by [`scan_word`].
+    #[inline]
+    fn next_packed(&mut self) -> Option<(&'a [u8], u128)> {
+        let mut text = self.0;
+        while let [b' ' | b'\t', rest @ ..] = text {
+            text = rest;
+        }
+        if text.is_empty() {
+            self.0 = text;
+            return None;
+        }
+        let (mut len, mut packed) = scan_word(text);
+        if text.get(len) == Some(&0) {
+            // The scan stops at NUL as well; words here end only at SP and HT.
+            (len, packed) = word_with_nul(text);
+        }
+        let (word, rest) = text.split_at(len);
+        self.0 = rest;
+        Some((word, packed))
+    }
+}
+
+/// [`Words::next_packed`] for a word holding a NUL octet (never on a sane server).
+#[cold]
+fn word_with_nul(text: &[u8]) -> (usize, u128) {
+    let len = text
+        .iter()
+        .position(|b| matches!(b, b' ' | b'\t'))
+        .unwrap_or(text.len());
+    let packed = text[..len.min(16)].iter().fold(0u128, |acc, b| {
+        (acc << 8) | u128::from(b.to_ascii_uppercase())
+    });
+    (len, packed)
+}
+
 impl<'a> Iterator for Words<'a> {
     type Item = &'a [u8];
 
+    #[inline]
     fn next(&mut self) -> Option<&'a [u8]> {
-        let start = self.0.iter().position(|b| !matches!(b, b' ' | b'\t'))?;
-        let rest = &self.0[start..];
-        let end = rest
-            .iter()
-            .position(|b| matches!(b, b' ' | b'\t'))
-            .unwrap_or(rest.len());
-        self.0 = &rest[end..];
-        Some(&rest[..end])
+        self.next_packed().map(|(word, _)| word)
     }
 }
 
@@ -581,9 +641,21 @@ struct Params<'a> {
     rest: Words<'a>,
 }
 
+impl<'a> Params<'a> {
+    /// The next parameter with its first 16 octets packed, upper-cased.
+    #[inline]
+    fn next_packed(&mut self) -> Option<(&'a [u8], u128)> {
+        match self.first.take() {
+            Some(first) => Some((first, pack_upper(first).unwrap_or(0))),
+            None => self.rest.next_packed(),
+        }
+    }
+}
+
 impl<'a> Iterator for Params<'a> {
     type Item = &'a [u8];
 
+    #[inline]
     fn next(&mut self) -> Option<&'a [u8]> {
         self.first.take().or_else(|| self.rest.next())
     }
@@ -684,7 +756,7 @@ impl Capabilities {
                 caps.keywords |= Keyword::Auth.bit();
                 caps.flag(CapabilityAnomaly::AuthFromXExps);
                 for name in mechanisms {
-                    caps.add_mechanism(name);
+                    caps.add_mechanism(name, pack_upper(name).unwrap_or(0));
                 }
             }
         }
@@ -692,21 +764,32 @@ impl Capabilities {
     }
 
     fn read_first_line(&mut self, text: &[u8]) {
-        let text = String::from_utf8_lossy(text);
+        // Valid UTF-8 (the usual case, checked a word at a time for ASCII) needs no lossy
+        // pass, which decodes character by character.
+        let lossy;
+        let text = match std::str::from_utf8(text) {
+            Ok(text) => text,
+            Err(_) => {
+                lossy = String::from_utf8_lossy(text);
+                &*lossy
+            }
+        };
         let trimmed = text.trim_start();
-        let name = trimmed.split([' ', '\t']).next().unwrap_or_default();
-        self.name_kind = if name.is_empty() {
-            NameKind::Empty
-        } else if name.starts_with('[') {
-            NameKind::AddressLiteral
-        } else {
-            NameKind::Domain
+        // SP and HT are ASCII, so they never occur inside a multi-octet character.
+        let name_end = trimmed
+            .bytes()
+            .position(|b| matches!(b, b' ' | b'\t'))
+            .unwrap_or(trimmed.len());
+        self.name_kind = match trimmed.as_bytes().first() {
+            _ if name_end == 0 => NameKind::Empty,
+            Some(b'[') => NameKind::AddressLiteral,
+            _ => NameKind::Domain,
         };
         self.first_line = trimmed.to_owned();
-        self.name_end = name.len();
+        self.name_end = name_end;
     }
 
-    fn read_params<'a>(&mut self, keyword: Keyword, mut params: impl Iterator<Item = &'a [u8]>) {
+    fn read_params(&mut self, keyword: Keyword, mut params: Params<'_>) {
         match keyword {
             // RFC 1870 s4: `SIZE [number]`; no value or 0 means no fixed limit.
             Keyword::Size => match params.next() {
@@ -719,8 +802,8 @@ impl Capabilities {
             },
             // RFC 4954 s3: `AUTH mechanism *(SP mechanism)`.
             Keyword::Auth => {
-                for name in params {
-                    self.add_mechanism(name);
+                while let Some((name, packed)) = params.next_packed() {
+                    self.add_mechanism(name, packed);
                 }
             }
             // RFC 2852 s4: `DELIVERBY [min-by-time]`.
@@ -779,11 +862,18 @@ impl Capabilities {
         }
     }
 
-    fn add_mechanism(&mut self, name: &[u8]) {
-        if let Some(index) = Mechanism::lookup(name) {
-            self.auth_known |= 1 << index;
-            return;
+    /// Adds an AUTH mechanism; `packed` is its first 16 octets, upper-cased ([`pack_upper`]).
+    #[inline]
+    fn add_mechanism(&mut self, name: &[u8], packed: u128) {
+        match Mechanism::lookup_packed(name, packed) {
+            Some(index) => self.auth_known |= 1 << index,
+            None => self.add_other_mechanism(name),
         }
+    }
+
+    /// Adds a mechanism that is not in the table of known names (or is not a name at all).
+    #[inline(never)]
+    fn add_other_mechanism(&mut self, name: &[u8]) {
         match Mechanism::from_name(name) {
             Some(mechanism) if !self.auth_other.contains(&mechanism) => {
                 if self.auth_other.len() == MAX_OTHER_MECHANISMS {
