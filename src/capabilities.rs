@@ -172,25 +172,12 @@ impl Keyword {
         }
     }
 
-    /// Looks up a keyword, case-insensitively and without allocating: the word is packed into
-    /// an integer in registers (up to 16 octets) and compared with the few packed names of
-    /// its length.
-    fn lookup(word: &[u8]) -> Option<Keyword> {
-        let packed = pack_upper(word)?;
-        Keyword::lookup_packed(word, packed)
-    }
-
-    /// [`Keyword::lookup`] for a word already packed by [`scan_word`].
+    /// Looks up a keyword of `len` octets (1 to 16) already packed, upper-cased, by
+    /// [`scan_word`]: case-insensitively and without allocating, by comparing the packed word
+    /// with the few packed names of its length. (`ENHANCEDSTATUSCODES`, 19 octets, is checked
+    /// by the caller.)
     #[inline]
-    fn lookup_packed(word: &[u8], packed: u128) -> Option<Keyword> {
-        if word.len() == 19 {
-            return word
-                .eq_ignore_ascii_case(b"ENHANCEDSTATUSCODES")
-                .then_some(Keyword::EnhancedStatusCodes);
-        }
-        if word.is_empty() || word.len() > 16 {
-            return None;
-        }
+    fn lookup_packed(len: usize, packed: u128) -> Option<Keyword> {
         const SIZE: u128 = pack(b"SIZE");
         const PIPELINING: u128 = pack(b"PIPELINING");
         const STARTTLS: u128 = pack(b"STARTTLS");
@@ -224,7 +211,7 @@ impl Keyword {
         const VERB: u128 = pack(b"VERB");
         const ONEX: u128 = pack(b"ONEX");
         const UTF8SMTP: u128 = pack(b"UTF8SMTP");
-        Some(match word.len() {
+        Some(match len {
             3 => match packed {
                 DSN => Keyword::Dsn,
                 _ => return None,
@@ -442,12 +429,14 @@ enum NameKind {
     AddressLiteral,
 }
 
-/// Packs up to 16 octets into an integer, first octet most significant.
+/// Packs up to 16 octets into an integer, left-aligned: the first octet is the most
+/// significant, and octets past the word are zero. (Left-aligned, a word read from a line
+/// needs only masking, not shifting; compare packed words of the same length only.)
 pub(crate) const fn pack(word: &[u8]) -> u128 {
     let mut acc = 0u128;
     let mut i = 0;
     while i < word.len() {
-        acc = (acc << 8) | word[i] as u128;
+        acc |= (word[i] as u128) << (120 - 8 * i);
         i += 1;
     }
     acc
@@ -459,9 +448,11 @@ pub(crate) fn pack_upper(word: &[u8]) -> Option<u128> {
     if word.is_empty() || word.len() > 16 {
         return None;
     }
-    Some(word.iter().fold(0u128, |acc, b| {
-        (acc << 8) | u128::from(b.to_ascii_uppercase())
-    }))
+    let mut acc = 0u128;
+    for (i, b) in word.iter().enumerate() {
+        acc |= u128::from(b.to_ascii_uppercase()) << (120 - 8 * i);
+    }
+    Some(acc)
 }
 
 /// ```text
@@ -485,23 +476,39 @@ fn is_lenient_keyword(word: &[u8]) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
 }
 
-/// Measures the first word of `text` (up to a space or tab) and packs its first 16 octets,
-/// upper-cased, as [`pack`] does: one pass finds the keyword and its lookup key.
+/// Measures the first word at `at` (up to a space, tab or NUL, or the end of the text) and
+/// packs its first 16 octets, upper-cased, as [`pack`] does: one pass finds the keyword and
+/// its lookup key.
 ///
-/// Works on eight octets at a time: keywords are looked up for every EHLO line, and a
-/// byte-by-byte loop costs more than the rest of the line's handling.
-#[inline]
-fn scan_word(text: &[u8]) -> (usize, u128) {
-    let (high, low) = load_block(text);
-    // Octets past the text are zero, which counts as a word end too.
-    let len = match first_blank(high) {
+/// Works on eight octets at a time, read from the reply's bytes past the end of the text
+/// when they are there (the word length is then cut at the text's end): keywords and AUTH
+/// mechanisms are looked up for every EHLO line, and a byte-by-byte loop costs more than the
+/// rest of the line's handling.
+#[inline(always)]
+fn scan_word(at: Cursor<'_>) -> (usize, u128) {
+    let (high, low) = match at.buf.split_first_chunk::<8>() {
+        Some((high, rest)) if rest.len() >= 8 => (
+            u64::from_be_bytes(*high),
+            u64::from_be_bytes(*rest.first_chunk::<8>().unwrap_or(&[0; 8])),
+        ),
+        _ => load_block(at.buf),
+    };
+    let len = match first_below_bang(high) {
         Some(i) => i,
-        None => match first_blank(low) {
+        None => match first_below_bang(low) {
             Some(i) => 8 + i,
-            None => return (long_word_len(text), pack_upper_block(high, low, 16)),
+            None => 16,
         },
+    };
+    if len >= at.len {
+        // The word runs to the end of the text (the usual keyword-only line).
+        return (at.len, pack_upper_block(high, low, at.len));
     }
-    .min(text.len());
+    if len == 16 || !matches!(at.buf[len], b' ' | b'\t' | 0) {
+        // A long word, or a control character inside the word.
+        let len = long_word_len(at.text());
+        return (len, pack_upper_block(high, low, len.min(16)));
+    }
     (len, pack_upper_block(high, low, len))
 }
 
@@ -539,16 +546,17 @@ fn load_block(text: &[u8]) -> (u64, u64) {
     (high, 0)
 }
 
-/// The index (from the most significant octet) of the first space, tab or NUL in a
-/// big-endian word.
-#[inline]
-fn first_blank(word: u64) -> Option<usize> {
+/// The index (from the most significant octet) of the first octet below `!` (a space, tab,
+/// NUL or other control character) in a big-endian word.
+#[inline(always)]
+fn first_below_bang(word: u64) -> Option<usize> {
+    const LOWS: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
-    // Flags for octets equal to 0, SP or HT. Big-endian: the first octet is the highest,
-    // so take the highest flag; borrows only ever flag octets *below* a true match.
-    let flags = zero(word) | zero(word ^ (ONES * 0x20)) | zero(word ^ (ONES * 0x09));
+    // Exact per octet (no carry crosses octets, so no octet before a match is flagged, which
+    // matters here: the first octet is the highest): the high bit is set where the low seven
+    // bits reach 0x21, or the octet has its high bit set.
+    let reaches = ((word & LOWS) + ONES * (0x80 - 0x21)) | word;
+    let flags = !reaches & !LOWS;
     (flags != 0).then(|| flags.leading_zeros() as usize / 8)
 }
 
@@ -565,17 +573,18 @@ fn upper_ascii(word: u64) -> u64 {
     word ^ (lower >> 2)
 }
 
-/// Packs the first `len` (at most 16) octets of the big-endian halves, upper-cased.
+/// Packs the first `len` (at most 16) octets of the big-endian halves, upper-cased and
+/// left-aligned as [`pack`] does (octets past `len` cleared).
 #[inline]
 fn pack_upper_block(high: u64, low: u64, len: usize) -> u128 {
-    if len == 0 {
-        return 0;
-    }
-    let block = (u128::from(upper_ascii(high)) << 64) | u128::from(upper_ascii(low));
-    block >> ((16 - len) * 8)
+    // The mask keeping the first `n` (0 to 8) octets of a big-endian word.
+    let keep = |n: usize| !u64::MAX.checked_shr(n as u32 * 8).unwrap_or(0);
+    let high = upper_ascii(high & keep(len.min(8)));
+    let low = upper_ascii(low & keep(len.saturating_sub(8)));
+    (u128::from(high) << 64) | u128::from(low)
 }
 
-/// The length of a word of more than 16 octets.
+/// The length of a word of more than 16 octets, or holding a control character.
 #[cold]
 fn long_word_len(text: &[u8]) -> usize {
     text.iter()
@@ -583,30 +592,58 @@ fn long_word_len(text: &[u8]) -> usize {
         .unwrap_or(text.len())
 }
 
+/// A position in a line's text: `buf` holds the reply's bytes from here to the end of the
+/// reply, of which the first `len` are what is left of the text.
+#[derive(Clone, Copy)]
+struct Cursor<'a> {
+    buf: &'a [u8],
+    len: usize,
+}
+
+impl<'a> Cursor<'a> {
+    /// The text left.
+    #[inline]
+    fn text(&self) -> &'a [u8] {
+        &self.buf[..self.len]
+    }
+
+    /// Moves past `n` octets of the text.
+    #[inline]
+    fn advance(&mut self, n: usize) {
+        self.buf = &self.buf[n..];
+        self.len -= n;
+    }
+
+    /// Moves past spaces and tabs.
+    #[inline]
+    fn skip_blanks(&mut self) {
+        while self.len > 0 && matches!(self.buf[0], b' ' | b'\t') {
+            self.advance(1);
+        }
+    }
+}
+
 /// The words of a line, split on runs of spaces and tabs.
 #[derive(Clone)]
-struct Words<'a>(&'a [u8]);
+struct Words<'a>(Cursor<'a>);
 
 impl<'a> Words<'a> {
     /// The next word with its first 16 octets packed, upper-cased (see [`pack_upper`]; 0 for
     /// an empty word), measured and packed in one pass by [`scan_word`].
     #[inline]
     fn next_packed(&mut self) -> Option<(&'a [u8], u128)> {
-        let mut text = self.0;
-        while let [b' ' | b'\t', rest @ ..] = text {
-            text = rest;
-        }
-        if text.is_empty() {
-            self.0 = text;
+        let at = &mut self.0;
+        at.skip_blanks();
+        if at.len == 0 {
             return None;
         }
-        let (mut len, mut packed) = scan_word(text);
-        if text.get(len) == Some(&0) {
+        let (mut len, mut packed) = scan_word(*at);
+        if len < at.len && at.buf[len] == 0 {
             // The scan stops at NUL as well; words here end only at SP and HT.
-            (len, packed) = word_with_nul(text);
+            (len, packed) = word_with_nul(at.text());
         }
-        let (word, rest) = text.split_at(len);
-        self.0 = rest;
+        let word = &at.buf[..len];
+        at.advance(len);
         Some((word, packed))
     }
 }
@@ -618,10 +655,7 @@ fn word_with_nul(text: &[u8]) -> (usize, u128) {
         .iter()
         .position(|b| matches!(b, b' ' | b'\t'))
         .unwrap_or(text.len());
-    let packed = text[..len.min(16)].iter().fold(0u128, |acc, b| {
-        (acc << 8) | u128::from(b.to_ascii_uppercase())
-    });
-    (len, packed)
+    (len, pack_upper(&text[..len.min(16)]).unwrap_or(0))
 }
 
 impl<'a> Iterator for Words<'a> {
@@ -680,20 +714,25 @@ impl Capabilities {
     /// whatever lines look like keywords.
     pub fn from_reply(reply: &Reply) -> Capabilities {
         let mut caps = Capabilities::default();
-        let mut lines = reply.lines();
-        if let Some(first) = lines.next() {
-            caps.read_first_line(first.text());
+        let raw = reply.as_bytes();
+        let mut lines = reply.text_spans();
+        if let Some((start, end)) = lines.next() {
+            caps.read_first_line(&raw[start..end]);
         }
         let mut x_exps: Option<Vec<&[u8]>> = None;
         let mut saw_auth = false;
-        for line in lines {
-            let text = line.text();
-            let text = match text.iter().position(|b| *b != b' ' && *b != b'\t') {
-                Some(start) => &text[start..],
-                None => continue,
+        for (start, end) in lines {
+            let mut at = Cursor {
+                buf: &raw[start..],
+                len: end - start,
             };
-            let (len, packed) = scan_word(text);
-            let (mut word, rest) = text.split_at(len);
+            at.skip_blanks();
+            if at.len == 0 {
+                continue;
+            }
+            let (len, packed) = scan_word(at);
+            let mut word = &at.buf[..len];
+            at.advance(len);
             // `AUTH=LOGIN PLAIN`: the keyword and the first mechanism share a word.
             let mut first = None;
             if word.len() > 5 && word[4] == b'=' && word[..4].eq_ignore_ascii_case(b"AUTH") {
@@ -703,7 +742,7 @@ impl Capabilities {
             let legacy_auth = first.is_some();
             let mut params = Params {
                 first,
-                rest: Words(rest),
+                rest: Words(at),
             };
             if word.len() == 6 && word.eq_ignore_ascii_case(b"X-EXPS") {
                 x_exps.get_or_insert_with(Vec::new).extend(params);
@@ -711,14 +750,22 @@ impl Capabilities {
             }
             let mut keyword = if legacy_auth {
                 Some(Keyword::Auth)
+            } else if word.len() == 19 {
+                word.eq_ignore_ascii_case(b"ENHANCEDSTATUSCODES")
+                    .then_some(Keyword::EnhancedStatusCodes)
+            } else if word.len() <= 16 {
+                Keyword::lookup_packed(word.len(), packed)
             } else {
-                Keyword::lookup_packed(word, packed)
+                None
             };
             // `8 BITMIME` (Yahoo): a known keyword split by a space.
             if keyword.is_none() && word.len() < 16 {
                 let mut peek = params.clone();
-                if let Some(next) = peek.next()
-                    && let Some(k) = Keyword::lookup(&[word, next].concat())
+                if let Some((next, next_packed)) = peek.next_packed()
+                    && let joined = word.len() + next.len()
+                    && joined <= 16
+                    && let Some(k) =
+                        Keyword::lookup_packed(joined, packed | (next_packed >> (word.len() * 8)))
                 {
                     keyword = Some(k);
                     params = peek;
@@ -1070,12 +1117,29 @@ mod scan_tests {
     use super::*;
     use proptest::prelude::*;
 
+    #[test]
+    fn an_octet_one_above_a_blank_is_not_a_blank() {
+        // `!` is SP + 1 and BS is HT + 1: a borrow-based zero test flags them before a blank.
+        for text in [&b"A! B"[..], b"A\x08\tB", b"A\x01\0B", b"ABCDEFGHIJKLMN! x"] {
+            let len = text.len() - 2;
+            let at = Cursor {
+                buf: text,
+                len: text.len(),
+            };
+            assert_eq!(scan_word(at).0, len, "{text:?}");
+        }
+    }
+
     proptest! {
         #[test]
         fn scan_word_matches_a_plain_loop(text in proptest::collection::vec(prop_oneof![Just(b' '), Just(b'\t'), Just(0u8), Just(b'a'), Just(b'z'), Just(b'{'), Just(b'`'), Just(b'-'), any::<u8>()], 0..40)) {
             let len = text.iter().position(|b| matches!(b, b' ' | b'\t' | 0)).unwrap_or(text.len());
-            let expected = text[..len.min(16)].iter().fold(0u128, |acc, b| (acc << 8) | u128::from(b.to_ascii_uppercase()));
-            prop_assert_eq!(scan_word(&text), (len, expected));
+            let expected = text[..len.min(16)].iter().enumerate().fold(0u128, |acc, (i, b)| acc | u128::from(b.to_ascii_uppercase()) << (120 - 8 * i));
+            // The scan may read the reply's bytes past the text; they must not count.
+            for after in [&b""[..], b"x", b"\r\n250-SIZE 1000\r\n", b"abcdefghijklmnopqrstuvwxyz"] {
+                let buf = [&text[..], after].concat();
+                prop_assert_eq!(scan_word(Cursor { buf: &buf, len: text.len() }), (len, expected));
+            }
         }
     }
 }

@@ -122,7 +122,9 @@ impl Mechanism {
         const EXTERNAL: u128 = pack(b"EXTERNAL");
         const ANONYMOUS: u128 = pack(b"ANONYMOUS");
         const XOAUTH: u128 = pack(b"XOAUTH");
-        Some(match packed {
+        // Packed names are left-aligned, so a name with trailing NULs packs like the name
+        // without them: the length must match too.
+        let index = match packed {
             PLAIN => 0,
             LOGIN => 1,
             XOAUTH2 => 2,
@@ -139,7 +141,8 @@ impl Mechanism {
             ANONYMOUS => 14,
             XOAUTH => 15,
             _ => return None,
-        })
+        };
+        (KNOWN[index].0.len() == name.len()).then_some(index)
     }
 
     /// The known mechanism at `index` of the table (see `Mechanism::lookup`).
