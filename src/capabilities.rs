@@ -406,7 +406,7 @@ impl fmt::Display for CapabilityAnomaly {
 /// MUST forget it and ask again (RFC 3207 s4.2).
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct Capabilities {
-    first_line: String,
+    first_line: FirstLine,
     name_end: usize,
     name_kind: NameKind,
     keywords: u64,
@@ -419,6 +419,53 @@ pub struct Capabilities {
     limits: TransactionLimits,
     unknown: Vec<Extension>,
     anomalies: u16,
+}
+
+/// The first line of an EHLO reply (server name and greeting), kept inline when it is short,
+/// as nearly all are, so that reading capabilities does not allocate for it.
+#[derive(Clone, PartialEq, Eq)]
+enum FirstLine {
+    /// The first `len` octets of `bytes` (valid UTF-8); the rest are zero.
+    Inline {
+        len: u8,
+        bytes: [u8; FirstLine::INLINE],
+    },
+    Heap(Box<str>),
+}
+
+impl FirstLine {
+    /// Longest line kept inline (the enum is then 88 octets, a `String` 24 plus its heap).
+    const INLINE: usize = 86;
+
+    fn new(line: &str) -> FirstLine {
+        match u8::try_from(line.len()) {
+            Ok(len) if line.len() <= FirstLine::INLINE => {
+                let mut bytes = [0; FirstLine::INLINE];
+                bytes[..line.len()].copy_from_slice(line.as_bytes());
+                FirstLine::Inline { len, bytes }
+            }
+            _ => FirstLine::Heap(line.into()),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // Stored from a `&str`, so this never fails (no unsafe to skip the check).
+            FirstLine::Inline { len, bytes } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            FirstLine::Heap(line) => line,
+        }
+    }
+}
+
+impl Default for FirstLine {
+    fn default() -> Self {
+        FirstLine::Inline {
+            len: 0,
+            bytes: [0; FirstLine::INLINE],
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -577,10 +624,18 @@ fn upper_ascii(word: u64) -> u64 {
 /// left-aligned as [`pack`] does (octets past `len` cleared).
 #[inline]
 fn pack_upper_block(high: u64, low: u64, len: usize) -> u128 {
-    // The mask keeping the first `n` (0 to 8) octets of a big-endian word.
-    let keep = |n: usize| !u64::MAX.checked_shr(n as u32 * 8).unwrap_or(0);
-    let high = upper_ascii(high & keep(len.min(8)));
-    let low = upper_ascii(low & keep(len.saturating_sub(8)));
+    // KEEP[n] keeps the first `n` (0 to 8) octets of a big-endian word.
+    const KEEP: [u64; 9] = {
+        let mut masks = [0; 9];
+        let mut n = 1;
+        while n <= 8 {
+            masks[n] = !(u64::MAX >> 1 >> (n * 8 - 1));
+            n += 1;
+        }
+        masks
+    };
+    let high = upper_ascii(high & KEEP[len.min(8)]);
+    let low = upper_ascii(low & KEEP[len.saturating_sub(8).min(8)]);
     (u128::from(high) << 64) | u128::from(low)
 }
 
@@ -832,7 +887,7 @@ impl Capabilities {
             Some(b'[') => NameKind::AddressLiteral,
             _ => NameKind::Domain,
         };
-        self.first_line = trimmed.to_owned();
+        self.first_line = FirstLine::new(trimmed);
         self.name_end = name_end;
     }
 
@@ -962,7 +1017,7 @@ impl Capabilities {
 
     /// The server's name for itself, from the first line.
     pub fn server_name(&self) -> ServerName<'_> {
-        let name = &self.first_line[..self.name_end];
+        let name = &self.first_line.as_str()[..self.name_end];
         match self.name_kind {
             NameKind::Empty => ServerName::Empty,
             NameKind::Domain => ServerName::Domain(name),
@@ -972,7 +1027,7 @@ impl Capabilities {
 
     /// The rest of the first line after the server name (`at your service, [192.0.2.1]`).
     pub fn greeting(&self) -> &str {
-        self.first_line[self.name_end..].trim_start()
+        self.first_line.as_str()[self.name_end..].trim_start()
     }
 
     /// Whether the server advertised `keyword`.
