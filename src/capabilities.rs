@@ -172,25 +172,12 @@ impl Keyword {
         }
     }
 
-    /// Looks up a keyword, case-insensitively and without allocating: the word is packed into
-    /// an integer in registers (up to 16 octets) and compared with the few packed names of
-    /// its length.
-    fn lookup(word: &[u8]) -> Option<Keyword> {
-        let packed = pack_upper(word)?;
-        Keyword::lookup_packed(word, packed)
-    }
-
-    /// [`Keyword::lookup`] for a word already packed by [`scan_word`].
+    /// Looks up a keyword of `len` octets (1 to 16) already packed, upper-cased, by
+    /// [`scan_word`]: case-insensitively and without allocating, by comparing the packed word
+    /// with the few packed names of its length. (`ENHANCEDSTATUSCODES`, 19 octets, is checked
+    /// by the caller.)
     #[inline]
-    fn lookup_packed(word: &[u8], packed: u128) -> Option<Keyword> {
-        if word.len() == 19 {
-            return word
-                .eq_ignore_ascii_case(b"ENHANCEDSTATUSCODES")
-                .then_some(Keyword::EnhancedStatusCodes);
-        }
-        if word.is_empty() || word.len() > 16 {
-            return None;
-        }
+    fn lookup_packed(len: usize, packed: u128) -> Option<Keyword> {
         const SIZE: u128 = pack(b"SIZE");
         const PIPELINING: u128 = pack(b"PIPELINING");
         const STARTTLS: u128 = pack(b"STARTTLS");
@@ -224,7 +211,7 @@ impl Keyword {
         const VERB: u128 = pack(b"VERB");
         const ONEX: u128 = pack(b"ONEX");
         const UTF8SMTP: u128 = pack(b"UTF8SMTP");
-        Some(match word.len() {
+        Some(match len {
             3 => match packed {
                 DSN => Keyword::Dsn,
                 _ => return None,
@@ -419,7 +406,7 @@ impl fmt::Display for CapabilityAnomaly {
 /// MUST forget it and ask again (RFC 3207 s4.2).
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct Capabilities {
-    first_line: String,
+    first_line: FirstLine,
     name_end: usize,
     name_kind: NameKind,
     keywords: u64,
@@ -434,6 +421,53 @@ pub struct Capabilities {
     anomalies: u16,
 }
 
+/// The first line of an EHLO reply (server name and greeting), kept inline when it is short,
+/// as nearly all are, so that reading capabilities does not allocate for it.
+#[derive(Clone, PartialEq, Eq)]
+enum FirstLine {
+    /// The first `len` octets of `bytes` (valid UTF-8); the rest are zero.
+    Inline {
+        len: u8,
+        bytes: [u8; FirstLine::INLINE],
+    },
+    Heap(Box<str>),
+}
+
+impl FirstLine {
+    /// Longest line kept inline (the enum is then 88 octets, a `String` 24 plus its heap).
+    const INLINE: usize = 86;
+
+    fn new(line: &str) -> FirstLine {
+        match u8::try_from(line.len()) {
+            Ok(len) if line.len() <= FirstLine::INLINE => {
+                let mut bytes = [0; FirstLine::INLINE];
+                bytes[..line.len()].copy_from_slice(line.as_bytes());
+                FirstLine::Inline { len, bytes }
+            }
+            _ => FirstLine::Heap(line.into()),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // Stored from a `&str`, so this never fails (no unsafe to skip the check).
+            FirstLine::Inline { len, bytes } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            FirstLine::Heap(line) => line,
+        }
+    }
+}
+
+impl Default for FirstLine {
+    fn default() -> Self {
+        FirstLine::Inline {
+            len: 0,
+            bytes: [0; FirstLine::INLINE],
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum NameKind {
     #[default]
@@ -442,12 +476,14 @@ enum NameKind {
     AddressLiteral,
 }
 
-/// Packs up to 16 octets into an integer, first octet most significant.
+/// Packs up to 16 octets into an integer, left-aligned: the first octet is the most
+/// significant, and octets past the word are zero. (Left-aligned, a word read from a line
+/// needs only masking, not shifting; compare packed words of the same length only.)
 pub(crate) const fn pack(word: &[u8]) -> u128 {
     let mut acc = 0u128;
     let mut i = 0;
     while i < word.len() {
-        acc = (acc << 8) | word[i] as u128;
+        acc |= (word[i] as u128) << (120 - 8 * i);
         i += 1;
     }
     acc
@@ -459,9 +495,11 @@ pub(crate) fn pack_upper(word: &[u8]) -> Option<u128> {
     if word.is_empty() || word.len() > 16 {
         return None;
     }
-    Some(word.iter().fold(0u128, |acc, b| {
-        (acc << 8) | u128::from(b.to_ascii_uppercase())
-    }))
+    let mut acc = 0u128;
+    for (i, b) in word.iter().enumerate() {
+        acc |= u128::from(b.to_ascii_uppercase()) << (120 - 8 * i);
+    }
+    Some(acc)
 }
 
 /// ```text
@@ -485,44 +523,87 @@ fn is_lenient_keyword(word: &[u8]) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
 }
 
-/// Measures the first word of `text` (up to a space or tab) and packs its first 16 octets,
-/// upper-cased, as [`pack`] does: one pass finds the keyword and its lookup key.
+/// Measures the first word at `at` (up to a space, tab or NUL, or the end of the text) and
+/// packs its first 16 octets, upper-cased, as [`pack`] does: one pass finds the keyword and
+/// its lookup key.
 ///
-/// Works on eight octets at a time: keywords are looked up for every EHLO line, and a
-/// byte-by-byte loop costs more than the rest of the line's handling.
-#[inline]
-fn scan_word(text: &[u8]) -> (usize, u128) {
-    let mut block = [0u8; 16];
-    let head = text.len().min(16);
-    block[..head].copy_from_slice(&text[..head]);
-    let (halves, _) = block.as_chunks::<8>();
-    let high = u64::from_be_bytes(halves[0]);
-    let low = u64::from_be_bytes(halves[1]);
-    // Octets past the text are zero, which counts as a word end too.
-    let len = match first_blank(high) {
+/// Works on eight octets at a time, read from the reply's bytes past the end of the text
+/// when they are there (the word length is then cut at the text's end): keywords and AUTH
+/// mechanisms are looked up for every EHLO line, and a byte-by-byte loop costs more than the
+/// rest of the line's handling.
+#[inline(always)]
+fn scan_word(at: Cursor<'_>) -> (usize, u128) {
+    let (high, low) = match at.buf.split_first_chunk::<8>() {
+        Some((high, rest)) if rest.len() >= 8 => (
+            u64::from_be_bytes(*high),
+            u64::from_be_bytes(*rest.first_chunk::<8>().unwrap_or(&[0; 8])),
+        ),
+        _ => load_block(at.buf),
+    };
+    let len = match first_below_bang(high) {
         Some(i) => i,
-        None => match first_blank(low) {
+        None => match first_below_bang(low) {
             Some(i) => 8 + i,
-            None => return (long_word_len(text), pack_upper_block(high, low, 16)),
+            None => 16,
         },
+    };
+    if len >= at.len {
+        // The word runs to the end of the text (the usual keyword-only line).
+        return (at.len, pack_upper_block(high, low, at.len));
     }
-    .min(text.len());
+    if len == 16 || !matches!(at.buf[len], b' ' | b'\t' | 0) {
+        // A long word, or a control character inside the word.
+        let len = long_word_len(at.text());
+        return (len, pack_upper_block(high, low, len.min(16)));
+    }
     (len, pack_upper_block(high, low, len))
 }
 
-/// The index (from the most significant octet) of the first space, tab or NUL in a
-/// big-endian word.
+/// The first 16 octets of `text` as two big-endian words, zero past the end of the text.
+///
+/// Short texts are read as overlapping whole words and shifted into place, rather than
+/// copied into a zeroed buffer (which costs a call to memset and one to memcpy per word).
 #[inline]
-fn first_blank(word: u64) -> Option<usize> {
+fn load_block(text: &[u8]) -> (u64, u64) {
+    let len = text.len();
+    if let Some((high, rest)) = text.split_first_chunk::<8>() {
+        let high = u64::from_be_bytes(*high);
+        if let Some(low) = rest.first_chunk::<8>() {
+            return (high, u64::from_be_bytes(*low));
+        }
+        // 8 to 15 octets: the last eight hold octets `len - 8 .. len`; shift out the ones
+        // already in `high`.
+        let tail = u64::from_be_bytes(*text.last_chunk::<8>().unwrap_or(&[0; 8]));
+        let low = tail.checked_shl(((16 - len) * 8) as u32).unwrap_or(0);
+        return (high, low);
+    }
+    if let Some(head) = text.first_chunk::<4>() {
+        // 4 to 7 octets, the same way with 32-bit halves.
+        let head = u64::from(u32::from_be_bytes(*head));
+        let tail = u64::from(u32::from_be_bytes(
+            *text.last_chunk::<4>().unwrap_or(&[0; 4]),
+        ));
+        let low = (tail << ((8 - len) * 8)) & 0xffff_ffff;
+        return ((head << 32) | low, 0);
+    }
+    let mut high = 0u64;
+    for (i, &b) in text.iter().enumerate() {
+        high |= u64::from(b) << (56 - 8 * i);
+    }
+    (high, 0)
+}
+
+/// The index (from the most significant octet) of the first octet below `!` (a space, tab,
+/// NUL or other control character) in a big-endian word.
+#[inline(always)]
+fn first_below_bang(word: u64) -> Option<usize> {
+    const LOWS: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     const ONES: u64 = 0x0101_0101_0101_0101;
-    const LOWS: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-    // The exact zero-octet test: adding 0x7F to the low seven bits never carries into the
-    // next octet, so no octet is flagged because of its neighbour. (The shorter
-    // `(x - 0x01..) & !x & 0x80..` borrows upwards: in a big-endian word that falsely flags
-    // an 0x01 octet just *before* a real match, e.g. the `!` of "! ".)
-    let zero = |x: u64| !(((x & LOWS).wrapping_add(LOWS)) | x | LOWS);
-    // Flags for octets equal to 0, SP or HT; the first octet is the most significant.
-    let flags = zero(word) | zero(word ^ (ONES * 0x20)) | zero(word ^ (ONES * 0x09));
+    // Exact per octet (no carry crosses octets, so no octet before a match is flagged, which
+    // matters here: the first octet is the highest): the high bit is set where the low seven
+    // bits reach 0x21, or the octet has its high bit set.
+    let reaches = ((word & LOWS) + ONES * (0x80 - 0x21)) | word;
+    let flags = !reaches & !LOWS;
     (flags != 0).then(|| flags.leading_zeros() as usize / 8)
 }
 
@@ -539,17 +620,26 @@ fn upper_ascii(word: u64) -> u64 {
     word ^ (lower >> 2)
 }
 
-/// Packs the first `len` (at most 16) octets of the big-endian halves, upper-cased.
+/// Packs the first `len` (at most 16) octets of the big-endian halves, upper-cased and
+/// left-aligned as [`pack`] does (octets past `len` cleared).
 #[inline]
 fn pack_upper_block(high: u64, low: u64, len: usize) -> u128 {
-    if len == 0 {
-        return 0;
-    }
-    let block = (u128::from(upper_ascii(high)) << 64) | u128::from(upper_ascii(low));
-    block >> ((16 - len) * 8)
+    // KEEP[n] keeps the first `n` (0 to 8) octets of a big-endian word.
+    const KEEP: [u64; 9] = {
+        let mut masks = [0; 9];
+        let mut n = 1;
+        while n <= 8 {
+            masks[n] = !(u64::MAX >> 1 >> (n * 8 - 1));
+            n += 1;
+        }
+        masks
+    };
+    let high = upper_ascii(high & KEEP[len.min(8)]);
+    let low = upper_ascii(low & KEEP[len.saturating_sub(8).min(8)]);
+    (u128::from(high) << 64) | u128::from(low)
 }
 
-/// The length of a word of more than 16 octets.
+/// The length of a word of more than 16 octets, or holding a control character.
 #[cold]
 fn long_word_len(text: &[u8]) -> usize {
     text.iter()
@@ -557,22 +647,78 @@ fn long_word_len(text: &[u8]) -> usize {
         .unwrap_or(text.len())
 }
 
+/// A position in a line's text: `buf` holds the reply's bytes from here to the end of the
+/// reply, of which the first `len` are what is left of the text.
+#[derive(Clone, Copy)]
+struct Cursor<'a> {
+    buf: &'a [u8],
+    len: usize,
+}
+
+impl<'a> Cursor<'a> {
+    /// The text left.
+    #[inline]
+    fn text(&self) -> &'a [u8] {
+        &self.buf[..self.len]
+    }
+
+    /// Moves past `n` octets of the text.
+    #[inline]
+    fn advance(&mut self, n: usize) {
+        self.buf = &self.buf[n..];
+        self.len -= n;
+    }
+
+    /// Moves past spaces and tabs.
+    #[inline]
+    fn skip_blanks(&mut self) {
+        while self.len > 0 && matches!(self.buf[0], b' ' | b'\t') {
+            self.advance(1);
+        }
+    }
+}
+
 /// The words of a line, split on runs of spaces and tabs.
 #[derive(Clone)]
-struct Words<'a>(&'a [u8]);
+struct Words<'a>(Cursor<'a>);
+
+impl<'a> Words<'a> {
+    /// The next word with its first 16 octets packed, upper-cased (see [`pack_upper`]; 0 for
+    /// an empty word), measured and packed in one pass by [`scan_word`].
+    #[inline]
+    fn next_packed(&mut self) -> Option<(&'a [u8], u128)> {
+        let at = &mut self.0;
+        at.skip_blanks();
+        if at.len == 0 {
+            return None;
+        }
+        let (mut len, mut packed) = scan_word(*at);
+        if len < at.len && at.buf[len] == 0 {
+            // The scan stops at NUL as well; words here end only at SP and HT.
+            (len, packed) = word_with_nul(at.text());
+        }
+        let word = &at.buf[..len];
+        at.advance(len);
+        Some((word, packed))
+    }
+}
+
+/// [`Words::next_packed`] for a word holding a NUL octet (never on a sane server).
+#[cold]
+fn word_with_nul(text: &[u8]) -> (usize, u128) {
+    let len = text
+        .iter()
+        .position(|b| matches!(b, b' ' | b'\t'))
+        .unwrap_or(text.len());
+    (len, pack_upper(&text[..len.min(16)]).unwrap_or(0))
+}
 
 impl<'a> Iterator for Words<'a> {
     type Item = &'a [u8];
 
+    #[inline]
     fn next(&mut self) -> Option<&'a [u8]> {
-        let start = self.0.iter().position(|b| !matches!(b, b' ' | b'\t'))?;
-        let rest = &self.0[start..];
-        let end = rest
-            .iter()
-            .position(|b| matches!(b, b' ' | b'\t'))
-            .unwrap_or(rest.len());
-        self.0 = &rest[end..];
-        Some(&rest[..end])
+        self.next_packed().map(|(word, _)| word)
     }
 }
 
@@ -584,9 +730,21 @@ struct Params<'a> {
     rest: Words<'a>,
 }
 
+impl<'a> Params<'a> {
+    /// The next parameter with its first 16 octets packed, upper-cased.
+    #[inline]
+    fn next_packed(&mut self) -> Option<(&'a [u8], u128)> {
+        match self.first.take() {
+            Some(first) => Some((first, pack_upper(first).unwrap_or(0))),
+            None => self.rest.next_packed(),
+        }
+    }
+}
+
 impl<'a> Iterator for Params<'a> {
     type Item = &'a [u8];
 
+    #[inline]
     fn next(&mut self) -> Option<&'a [u8]> {
         self.first.take().or_else(|| self.rest.next())
     }
@@ -611,20 +769,25 @@ impl Capabilities {
     /// whatever lines look like keywords.
     pub fn from_reply(reply: &Reply) -> Capabilities {
         let mut caps = Capabilities::default();
-        let mut lines = reply.lines();
-        if let Some(first) = lines.next() {
-            caps.read_first_line(first.text());
+        let raw = reply.as_bytes();
+        let mut lines = reply.text_spans();
+        if let Some((start, end)) = lines.next() {
+            caps.read_first_line(&raw[start..end]);
         }
         let mut x_exps: Option<Vec<&[u8]>> = None;
         let mut saw_auth = false;
-        for line in lines {
-            let text = line.text();
-            let text = match text.iter().position(|b| *b != b' ' && *b != b'\t') {
-                Some(start) => &text[start..],
-                None => continue,
+        for (start, end) in lines {
+            let mut at = Cursor {
+                buf: &raw[start..],
+                len: end - start,
             };
-            let (len, packed) = scan_word(text);
-            let (mut word, rest) = text.split_at(len);
+            at.skip_blanks();
+            if at.len == 0 {
+                continue;
+            }
+            let (len, packed) = scan_word(at);
+            let mut word = &at.buf[..len];
+            at.advance(len);
             // `AUTH=LOGIN PLAIN`: the keyword and the first mechanism share a word.
             let mut first = None;
             if word.len() > 5 && word[4] == b'=' && word[..4].eq_ignore_ascii_case(b"AUTH") {
@@ -634,7 +797,7 @@ impl Capabilities {
             let legacy_auth = first.is_some();
             let mut params = Params {
                 first,
-                rest: Words(rest),
+                rest: Words(at),
             };
             if word.len() == 6 && word.eq_ignore_ascii_case(b"X-EXPS") {
                 x_exps.get_or_insert_with(Vec::new).extend(params);
@@ -642,14 +805,22 @@ impl Capabilities {
             }
             let mut keyword = if legacy_auth {
                 Some(Keyword::Auth)
+            } else if word.len() == 19 {
+                word.eq_ignore_ascii_case(b"ENHANCEDSTATUSCODES")
+                    .then_some(Keyword::EnhancedStatusCodes)
+            } else if word.len() <= 16 {
+                Keyword::lookup_packed(word.len(), packed)
             } else {
-                Keyword::lookup_packed(word, packed)
+                None
             };
             // `8 BITMIME` (Yahoo): a known keyword split by a space.
             if keyword.is_none() && word.len() < 16 {
                 let mut peek = params.clone();
-                if let Some(next) = peek.next()
-                    && let Some(k) = Keyword::lookup(&[word, next].concat())
+                if let Some((next, next_packed)) = peek.next_packed()
+                    && let joined = word.len() + next.len()
+                    && joined <= 16
+                    && let Some(k) =
+                        Keyword::lookup_packed(joined, packed | (next_packed >> (word.len() * 8)))
                 {
                     keyword = Some(k);
                     params = peek;
@@ -687,7 +858,7 @@ impl Capabilities {
                 caps.keywords |= Keyword::Auth.bit();
                 caps.flag(CapabilityAnomaly::AuthFromXExps);
                 for name in mechanisms {
-                    caps.add_mechanism(name);
+                    caps.add_mechanism(name, pack_upper(name).unwrap_or(0));
                 }
             }
         }
@@ -695,21 +866,32 @@ impl Capabilities {
     }
 
     fn read_first_line(&mut self, text: &[u8]) {
-        let text = String::from_utf8_lossy(text);
-        let trimmed = text.trim_start();
-        let name = trimmed.split([' ', '\t']).next().unwrap_or_default();
-        self.name_kind = if name.is_empty() {
-            NameKind::Empty
-        } else if name.starts_with('[') {
-            NameKind::AddressLiteral
-        } else {
-            NameKind::Domain
+        // Valid UTF-8 (the usual case, checked a word at a time for ASCII) needs no lossy
+        // pass, which decodes character by character.
+        let lossy;
+        let text = match std::str::from_utf8(text) {
+            Ok(text) => text,
+            Err(_) => {
+                lossy = String::from_utf8_lossy(text);
+                &*lossy
+            }
         };
-        self.first_line = trimmed.to_owned();
-        self.name_end = name.len();
+        let trimmed = text.trim_start();
+        // SP and HT are ASCII, so they never occur inside a multi-octet character.
+        let name_end = trimmed
+            .bytes()
+            .position(|b| matches!(b, b' ' | b'\t'))
+            .unwrap_or(trimmed.len());
+        self.name_kind = match trimmed.as_bytes().first() {
+            _ if name_end == 0 => NameKind::Empty,
+            Some(b'[') => NameKind::AddressLiteral,
+            _ => NameKind::Domain,
+        };
+        self.first_line = FirstLine::new(trimmed);
+        self.name_end = name_end;
     }
 
-    fn read_params<'a>(&mut self, keyword: Keyword, mut params: impl Iterator<Item = &'a [u8]>) {
+    fn read_params(&mut self, keyword: Keyword, mut params: Params<'_>) {
         match keyword {
             // RFC 1870 s4: `SIZE [number]`; no value or 0 means no fixed limit.
             Keyword::Size => match params.next() {
@@ -722,8 +904,8 @@ impl Capabilities {
             },
             // RFC 4954 s3: `AUTH mechanism *(SP mechanism)`.
             Keyword::Auth => {
-                for name in params {
-                    self.add_mechanism(name);
+                while let Some((name, packed)) = params.next_packed() {
+                    self.add_mechanism(name, packed);
                 }
             }
             // RFC 2852 s4: `DELIVERBY [min-by-time]`.
@@ -782,11 +964,18 @@ impl Capabilities {
         }
     }
 
-    fn add_mechanism(&mut self, name: &[u8]) {
-        if let Some(index) = Mechanism::lookup(name) {
-            self.auth_known |= 1 << index;
-            return;
+    /// Adds an AUTH mechanism; `packed` is its first 16 octets, upper-cased ([`pack_upper`]).
+    #[inline]
+    fn add_mechanism(&mut self, name: &[u8], packed: u128) {
+        match Mechanism::lookup_packed(name, packed) {
+            Some(index) => self.auth_known |= 1 << index,
+            None => self.add_other_mechanism(name),
         }
+    }
+
+    /// Adds a mechanism that is not in the table of known names (or is not a name at all).
+    #[inline(never)]
+    fn add_other_mechanism(&mut self, name: &[u8]) {
         match Mechanism::from_name(name) {
             Some(mechanism) if !self.auth_other.contains(&mechanism) => {
                 if self.auth_other.len() == MAX_OTHER_MECHANISMS {
@@ -828,7 +1017,7 @@ impl Capabilities {
 
     /// The server's name for itself, from the first line.
     pub fn server_name(&self) -> ServerName<'_> {
-        let name = &self.first_line[..self.name_end];
+        let name = &self.first_line.as_str()[..self.name_end];
         match self.name_kind {
             NameKind::Empty => ServerName::Empty,
             NameKind::Domain => ServerName::Domain(name),
@@ -838,7 +1027,7 @@ impl Capabilities {
 
     /// The rest of the first line after the server name (`at your service, [192.0.2.1]`).
     pub fn greeting(&self) -> &str {
-        self.first_line[self.name_end..].trim_start()
+        self.first_line.as_str()[self.name_end..].trim_start()
     }
 
     /// Whether the server advertised `keyword`.
@@ -983,12 +1172,29 @@ mod scan_tests {
     use super::*;
     use proptest::prelude::*;
 
+    #[test]
+    fn an_octet_one_above_a_blank_is_not_a_blank() {
+        // `!` is SP + 1 and BS is HT + 1: a borrow-based zero test flags them before a blank.
+        for text in [&b"A! B"[..], b"A\x08\tB", b"A\x01\0B", b"ABCDEFGHIJKLMN! x"] {
+            let len = text.len() - 2;
+            let at = Cursor {
+                buf: text,
+                len: text.len(),
+            };
+            assert_eq!(scan_word(at).0, len, "{text:?}");
+        }
+    }
+
     proptest! {
         #[test]
         fn scan_word_matches_a_plain_loop(text in proptest::collection::vec(prop_oneof![Just(b' '), Just(b'\t'), Just(0u8), Just(b'a'), Just(b'z'), Just(b'{'), Just(b'`'), Just(b'-'), any::<u8>()], 0..40)) {
             let len = text.iter().position(|b| matches!(b, b' ' | b'\t' | 0)).unwrap_or(text.len());
-            let expected = text[..len.min(16)].iter().fold(0u128, |acc, b| (acc << 8) | u128::from(b.to_ascii_uppercase()));
-            prop_assert_eq!(scan_word(&text), (len, expected));
+            let expected = text[..len.min(16)].iter().enumerate().fold(0u128, |acc, (i, b)| acc | u128::from(b.to_ascii_uppercase()) << (120 - 8 * i));
+            // The scan may read the reply's bytes past the text; they must not count.
+            for after in [&b""[..], b"x", b"\r\n250-SIZE 1000\r\n", b"abcdefghijklmnopqrstuvwxyz"] {
+                let buf = [&text[..], after].concat();
+                prop_assert_eq!(scan_word(Cursor { buf: &buf, len: text.len() }), (len, expected));
+            }
         }
     }
 }

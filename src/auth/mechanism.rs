@@ -90,6 +90,19 @@ impl Mechanism {
     /// (names of up to 16 octets are packed into an integer and matched as one).
     pub(crate) fn lookup(name: &[u8]) -> Option<usize> {
         if name.len() > 16 {
+            return Self::lookup_packed(name, 0);
+        }
+        Self::lookup_packed(name, pack_upper(name)?)
+    }
+
+    /// [`Mechanism::lookup`] for a name whose first 16 octets are already packed, upper-cased
+    /// (as the EHLO word scan packs them); `packed` is ignored for longer names.
+    #[inline]
+    pub(crate) fn lookup_packed(name: &[u8], packed: u128) -> Option<usize> {
+        if name.is_empty() {
+            return None;
+        }
+        if name.len() > 16 {
             return [6, 8]
                 .into_iter()
                 .find(|&i| KNOWN[i].0.as_bytes().eq_ignore_ascii_case(name));
@@ -109,7 +122,9 @@ impl Mechanism {
         const EXTERNAL: u128 = pack(b"EXTERNAL");
         const ANONYMOUS: u128 = pack(b"ANONYMOUS");
         const XOAUTH: u128 = pack(b"XOAUTH");
-        Some(match pack_upper(name)? {
+        // Packed names are left-aligned, so a name with trailing NULs packs like the name
+        // without them: the length must match too.
+        let index = match packed {
             PLAIN => 0,
             LOGIN => 1,
             XOAUTH2 => 2,
@@ -126,7 +141,8 @@ impl Mechanism {
             ANONYMOUS => 14,
             XOAUTH => 15,
             _ => return None,
-        })
+        };
+        (KNOWN[index].0.len() == name.len()).then_some(index)
     }
 
     /// The known mechanism at `index` of the table (see `Mechanism::lookup`).

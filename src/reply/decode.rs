@@ -154,7 +154,8 @@ struct Partial {
     lines: usize,
     coded_lines: u16,
     ends: LineEnds,
-    code: Option<ReplyCode>,
+    /// The digits of the latest coded line's code; zeros before the first.
+    digits: [u8; 3],
     enhanced: Option<EnhancedCode>,
     anomalies: Anomalies,
 }
@@ -232,51 +233,59 @@ impl ReplyDecoder {
             p.lines += 1;
             p.ends.push(end);
             let mut line = &input[start..end - 1];
-            match line.last() {
-                Some(b'\r') => line = &line[..line.len() - 1],
+            match line.split_last() {
+                Some((b'\r', rest)) => line = rest,
                 _ => p.anomalies.insert(Anomaly::BareLineFeed),
             }
-            if end - start > RFC_REPLY_LINE_LENGTH {
+            if nl >= RFC_REPLY_LINE_LENGTH {
                 p.anomalies.insert(Anomaly::LongLine);
             }
-            if line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
-                p.anomalies.insert(Anomaly::BlankLine);
-                p.scanned = end;
-                continue;
-            }
-            let parsed = reply_line(line).map_err(|fault| match fault {
-                LineFault::BadCode => ReplyError::BadCode {
-                    line: p.lines,
-                    offset: start,
-                    found: String::from_utf8_lossy(&line[..line.len().min(32)]).into_owned(),
+            // The usual line, `ddd-text` or `ddd text`, checked in one match; anything else
+            // (blank, bare code, malformed) takes the slow path.
+            let (digits, separator, text) = match line {
+                [
+                    a @ b'0'..=b'9',
+                    b @ b'0'..=b'9',
+                    c @ b'0'..=b'9',
+                    sep,
+                    text @ ..,
+                ] => {
+                    let separator = match sep {
+                        b'-' => Separator::Continues,
+                        b' ' => Separator::Last,
+                        _ => return Err(bad_separator(p.lines, start, *sep)),
+                    };
+                    ([*a, *b, *c], separator, text)
+                }
+                _ => match odd_line(line, p.lines, start)? {
+                    Some(digits) => (digits, Separator::Bare, &line[3..]),
+                    None => {
+                        p.anomalies.insert(Anomaly::BlankLine);
+                        p.scanned = end;
+                        continue;
+                    }
                 },
-                LineFault::BadSeparator(found) => ReplyError::BadSeparator {
-                    line: p.lines,
-                    offset: start + 3,
-                    found,
-                },
-            })?;
+            };
             p.coded_lines = p.coded_lines.saturating_add(1);
-            if let Some(previous) = p.code
-                && previous != parsed.code
-            {
+            // Codes are compared as digits (the same thing); the value is made once, at the end.
+            if p.digits != [0; 3] && p.digits != digits {
                 p.anomalies.insert(Anomaly::InconsistentCodes);
             }
             // RFC 5321 s4.2.1: the last line carries the reply code; keep the latest.
-            p.code = Some(parsed.code);
-            if non_ascii && std::str::from_utf8(parsed.text).is_err() {
+            p.digits = digits;
+            if non_ascii && std::str::from_utf8(text).is_err() {
                 p.anomalies.insert(Anomaly::NonUtf8Text);
             }
             if p.enhanced.is_none() {
-                p.enhanced = leading_enhanced_code(parsed.text).map(|(code, _)| code);
+                p.enhanced = leading_enhanced_code(text).map(|(code, _)| code);
             }
             p.scanned = end;
-            match parsed.separator {
+            match separator {
                 Separator::Continues => continue,
                 Separator::Last => {}
                 Separator::Bare => p.anomalies.insert(Anomaly::BareCode),
             }
-            let code = parsed.code;
+            let code = ReplyCode::from_digits(digits);
             if !code.is_standard() {
                 p.anomalies.insert(Anomaly::NonStandardCode);
             }
@@ -298,6 +307,36 @@ impl ReplyDecoder {
                 consumed: end,
             });
         }
+    }
+}
+
+/// A line that is not `ddd-...` or `ddd ...`: a bare code (its digits), a blank line
+/// (`None`), or an error naming the line.
+#[cold]
+fn odd_line(line: &[u8], number: usize, start: usize) -> Result<Option<[u8; 3]>, ReplyError> {
+    if line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
+        return Ok(None);
+    }
+    match reply_line(line) {
+        Ok(parsed) => {
+            debug_assert_eq!(parsed.separator, Separator::Bare);
+            Ok(Some([line[0], line[1], line[2]]))
+        }
+        Err(LineFault::BadCode) => Err(ReplyError::BadCode {
+            line: number,
+            offset: start,
+            found: String::from_utf8_lossy(&line[..line.len().min(32)]).into_owned(),
+        }),
+        Err(LineFault::BadSeparator(found)) => Err(bad_separator(number, start, found)),
+    }
+}
+
+#[cold]
+fn bad_separator(line: usize, start: usize, found: u8) -> ReplyError {
+    ReplyError::BadSeparator {
+        line,
+        offset: start + 3,
+        found,
     }
 }
 

@@ -115,6 +115,16 @@ impl Reply {
         }
     }
 
+    /// Where the text of each coded line lies in [`Reply::as_bytes`], as `(start, end)`
+    /// offsets: what [`ReplyLine::text`] returns, for readers that need only that.
+    pub(crate) fn text_spans(&self) -> TextSpans<'_> {
+        TextSpans {
+            raw: &self.raw,
+            pos: 0,
+            ends: self.ends.as_slice(),
+        }
+    }
+
     /// What the parser tolerated in this reply.
     pub fn anomalies(&self) -> Anomalies {
         self.anomalies
@@ -271,6 +281,54 @@ impl<'a> Iterator for Lines<'a> {
     }
 }
 
+/// See [`Reply::text_spans`].
+pub(crate) struct TextSpans<'a> {
+    raw: &'a [u8],
+    pos: usize,
+    /// Recorded ends of the lines from `pos` on.
+    ends: &'a [u16],
+}
+
+impl Iterator for TextSpans<'_> {
+    type Item = (usize, usize);
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<(usize, usize)> {
+        while self.pos < self.raw.len() {
+            let end = match self.ends.split_first() {
+                Some((&end, rest)) => {
+                    self.ends = rest;
+                    usize::from(end)
+                }
+                None => {
+                    let rest = &self.raw[self.pos..];
+                    self.pos + find_line_feed(rest).map_or(rest.len(), |i| i + 1)
+                }
+            };
+            let line = &self.raw[self.pos..end];
+            let start = self.pos;
+            self.pos = end;
+            let mut stop = line.len();
+            if let [.., b'\r', b'\n'] = line {
+                stop -= 2;
+            } else if let [.., b'\n' | b'\r'] = line {
+                stop -= 1;
+            }
+            // A validated reply holds coded lines (`ddd`, `ddd-text`, `ddd text`) and blank
+            // lines, which cannot start with a digit.
+            if let [a, b, c, ..] = line
+                && a.is_ascii_digit()
+                && b.is_ascii_digit()
+                && c.is_ascii_digit()
+                && stop >= 3
+            {
+                return Some((start + stop.min(4), start + stop));
+            }
+        }
+        None
+    }
+}
+
 /// Finds the first LF, eight octets at a time.
 ///
 /// Reply lines are short (most under 64 octets), where a SIMD search spends more on setup
@@ -305,6 +363,23 @@ pub(crate) fn scan_line(haystack: &[u8]) -> (Option<usize>, bool) {
         high |= raw;
     }
     let offset = words.len() * 8;
+    if !tail.is_empty()
+        && let Some(last) = haystack.last_chunk::<8>()
+    {
+        // Read the tail as the last eight octets: those before it hold no LF (checked
+        // above), so the lowest flag is the first LF in the tail.
+        let raw = u64::from_le_bytes(*last);
+        let x = raw ^ LF;
+        let found = x.wrapping_sub(ONES) & !x & HIGHS;
+        if found != 0 {
+            let byte = found.trailing_zeros() / 8;
+            let before = (1u64 << (byte * 8)).wrapping_sub(1);
+            high |= raw & before;
+            let index = haystack.len() - 8 + byte as usize;
+            return (Some(index), high & HIGHS != 0);
+        }
+        return (None, (high | raw) & HIGHS != 0);
+    }
     let mut non_ascii = high & HIGHS != 0;
     for (i, &b) in tail.iter().enumerate() {
         if b == b'\n' {

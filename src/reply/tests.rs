@@ -463,3 +463,31 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// `text_spans` (what capability parsing reads) agrees with `lines()`, past the recorded
+    /// line ends too, with blank lines, bare codes and bare LFs.
+    #[test]
+    fn text_spans_match_the_lines(
+        body in proptest::collection::vec((0u8..4, "[a-zA-Z0-9 \t=.-]{0,20}", any::<bool>()), 0..24),
+        last_bare in any::<bool>(),
+    ) {
+        let mut wire = Vec::new();
+        for (kind, text, crlf) in &body {
+            match kind {
+                0 => wire.extend_from_slice(b" \t"),
+                _ => {
+                    wire.extend_from_slice(b"250-");
+                    wire.extend_from_slice(text.as_bytes());
+                }
+            }
+            wire.extend_from_slice(if *crlf { b"\r\n" } else { b"\n" });
+        }
+        wire.extend_from_slice(if last_bare { b"250\r\n" } else { b"250 last\r\n" });
+        let reply = complete(parse_reply(&wire, &ReplyLimits::default())).0;
+        let raw = reply.as_bytes();
+        let spans: Vec<&[u8]> = reply.text_spans().map(|(s, e)| &raw[s..e]).collect();
+        let texts: Vec<&[u8]> = reply.lines().map(|l| l.text()).collect();
+        prop_assert_eq!(spans, texts);
+    }
+}
