@@ -428,10 +428,28 @@ pub(crate) fn classify_reply(stage: Stage, reply: &Reply) -> Verdict {
         Facts {
             stage,
             code: Some(code),
-            enhanced: reply.enhanced_code(),
+            enhanced: enhanced_code(reply),
         },
         reply.lines().map(|line| line.message()),
     )
+}
+
+/// The reply's enhanced code, or one written after a `#` on its first line when its class
+/// agrees with the reply code.
+pub(crate) fn enhanced_code(reply: &Reply) -> Option<EnhancedCode> {
+    reply.enhanced_code().or_else(|| {
+        let first = reply.lines().next()?;
+        hashed_enhanced_code(first.message())
+            .filter(|enhanced| u16::from(enhanced.class) == reply.code().value() / 100)
+    })
+}
+
+/// An enhanced code written after a `#` (`550 #5.1.0 Address rejected`: old Exchange, qmail
+/// and Courier), which RFC 3463 does not allow and the reply parser therefore leaves in the
+/// text; the diagnosis reads it all the same.
+pub(crate) fn hashed_enhanced_code(text: &[u8]) -> Option<EnhancedCode> {
+    let text = text.strip_prefix(b"#")?;
+    crate::reply::leading_enhanced_code(text).map(|(code, _)| code)
 }
 
 /// Turns a verdict into a diagnosis: class texts, then severity and retry from the codes.

@@ -590,7 +590,12 @@ fn human_duration(duration: Duration) -> String {
 /// ```
 pub fn diagnose(stage: Stage, reply: &Reply) -> Diagnosis {
     let verdict = engine::classify_reply(stage, reply);
-    let mut diagnosis = engine::build(stage, verdict, Some(reply.code()), reply.enhanced_code());
+    let mut diagnosis = engine::build(
+        stage,
+        verdict,
+        Some(reply.code()),
+        engine::enhanced_code(reply),
+    );
     diagnosis.evidence.reply = Some(reply.clone());
     diagnosis
 }

@@ -263,11 +263,18 @@ impl Rule {
         self.exact_stage = true;
         self
     }
+    const fn with_enhanced(mut self, filter: Enhanced) -> Rule {
+        self.enhanced = Some(filter);
+        self
+    }
     const fn high(mut self) -> Rule {
         self.confidence = Confidence::High;
         self
     }
 }
+
+/// Words that make a Yahoo deferral code a block-list listing.
+const YAHOO_LISTED: &[&str] = &["spamhaus", "blocklist", "blacklist", "block list", "dnsbl"];
 
 /// Every rule, highest priority first.
 #[rustfmt::skip]
@@ -369,8 +376,9 @@ pub(crate) static RULES: &[Rule] = &[
     words("provider:comcast:blocklist", C::IpBlocklisted, &["#bl0", "block for spam", "blocked for spam"]).by(COMCAST),
     words("provider:comcast:rate", C::RateLimited, &["#rl0"]).by(COMCAST),
     words("provider:yahoo:blocklist", C::IpBlocklisted, &["[bl2"]).by(YAHOO),
-    words("provider:yahoo:deferral", C::RateLimited, &["[ts0", "[tss0", "[ipts0", "[gl01]"]).by(YAHOO).transient(),
-    words("provider:yahoo:permanent-deferral", C::IpReputationBlock, &["[ts0", "[tss0", "[ipts0"]).by(YAHOO).permanent(),
+    // A [TSxx] code that names a block list is a listing (the text rules below say which).
+    words("provider:yahoo:deferral", C::RateLimited, &["[ts0", "[tss0", "[ipts0", "[gl01]"]).by(YAHOO).transient().unless(YAHOO_LISTED),
+    words("provider:yahoo:permanent-deferral", C::IpReputationBlock, &["[ts0", "[tss0", "[ipts0"]).by(YAHOO).permanent().unless(YAHOO_LISTED),
     words("provider:yahoo:policy", C::PolicyRejected, &["[ph0"]).by(YAHOO),
     words("provider:icloud:policy", C::PolicyRejected, &["[cs0"]).by(APPLE),
     words("provider:icloud:authentication", C::SenderAuthPolicy, &["[hme"]).by(APPLE),
@@ -547,6 +555,7 @@ pub(crate) static RULES: &[Rule] = &[
         "not authenticated to send", "client not authenticated", "must authenticate",
         "please authenticate", "authenticate first", "authentication is required to send",
         "login required", "authorization required", "sender is not authenticated",
+        "auth command first", "authentication first", "login first", "log in first",
         "you must log in", "must be authenticated", "requires authentication",
         "authentication needed", "have not authenticated", "anonymous mail",
         "not authenticated",
@@ -669,7 +678,7 @@ pub(crate) static RULES: &[Rule] = &[
         "temporarily deferred", "deferred due to", "slow down", "reduce the rate",
         "sending too fast", "too fast", "exceeded the rate", "volume of mail", "unusual rate",
         "message rate", "high volume", "traffic is temporarily", "temporarily rate", "per hour",
-        "deferred because", "too many mails",
+        "deferred because", "too many mails", "recipient attempts",
     ]).transient().unless(&[
         "greylist", "graylist", "grey list", "gray list", "too many messages in this",
         "unresolvable", "domain not found", "dns",
@@ -798,7 +807,9 @@ pub(crate) static RULES: &[Rule] = &[
     ]).unless(&[
         "send helo", "say helo", "helo first", "ehlo first", "already said",
     ]),
-    words("text:helo at ehlo", C::HeloRejected, &["helo", "ehlo", "hostname", "host name", "domain name"]).at(EHLO).strict(),
+    // Permanent only: Gmail's "421 4.7.0 Try again later, closing connection. (EHLO)" names
+    // the command, not a fault in the name.
+    words("text:helo at ehlo", C::HeloRejected, &["helo", "ehlo", "hostname", "host name", "domain name"]).at(EHLO).strict().permanent(),
     // --- Greeting refusals ---
     words("text:not accepting connections", C::GreetingRejected, &[
         "not accepting connections", "no smtp service", "smtp service not available",
@@ -846,7 +857,8 @@ pub(crate) static RULES: &[Rule] = &[
         "mailbox has exceeded", "has exceeded its quota", "exceeds its quota",
         "mailfolder is full", "storage limit", "quota", "mailbox exceeded",
         "insufficient storage", "is full", "full storage", "exceeded the storage",
-        "no space in mailbox", "mailbox size", "space exceeded",
+        "no space in mailbox", "mailbox size", "space exceeded", "folder full",
+        "folder is full",
     ]).unless(&[
         "system storage", "system resources", "disk", "queue", "spool",
     ]),
@@ -891,7 +903,7 @@ pub(crate) static RULES: &[Rule] = &[
         "header syntax", "improperly formatted", "missing required header", "mime", "8-bit",
         "8bit", "header field", "headers are", "message format", "non-compliant",
         "noncompliant", "invalid message", "message is not", "header", "nul character",
-        "null character",
+        "null character", "message line", "line is too long", "lines too long",
     ]).unless(&["header from", "dmarc", "spf", "dkim"]),
     // --- Server side ---
     words("text:storage", C::ServerStorageFull, &[
@@ -918,6 +930,13 @@ pub(crate) static RULES: &[Rule] = &[
         "temporarily rejected", "deferred for", "temporary deferral", "please try again",
         "try later", "retry in", "delayed",
     ]).at(RCPT).strict().exact(&[450, 451]).low().unless(&[
+        "problem", "error", "failure", "internal", "lookup", "system", "unavailable",
+    ]),
+    // With the stage unknown, 450/451 4.7.1 "try again later" is how greylisting reads
+    // (DIAGNOSES.md: greylisted); 421 stays service_unavailable.
+    words("text:try again later 4.7.1", C::Greylisted, &[
+        "try again later", "retry later", "please retry", "try later", "please try again",
+    ]).at(ANY).strict().exact(&[450, 451]).with_enhanced(e(4, 7, 1)).low().unless(&[
         "problem", "error", "failure", "internal", "lookup", "system", "unavailable",
     ]),
     words("text:service unavailable", C::ServiceUnavailable, &[
@@ -947,15 +966,13 @@ pub(crate) static RULES: &[Rule] = &[
     ]),
     // A refusal in general words, with nothing more specific: the content/policy family.
     // A recipient refused in general words, at RCPT.
+    // With the stage unknown (a pasted bounce), "address rejected" is about a recipient far
+    // more often than about the sender, who would be named.
     words("text:address rejected", C::RecipientUnknown, &["address rejected", "recipient rejected"])
-        .at(RCPT).strict().medium().unless(&["sender"]),
+        .at(RCPT | ANY).strict().medium().unless(&["sender", "from address"]),
     // A refusal after the final dot that names the content.
     words("text:content at data-end", C::ContentRejected, &["content"])
         .at(DATA_END).strict().permanent().low(),
-    words("text:refused", C::PolicyRejected, &[
-        "policy", "prohibited", "not accepted", "refused", "rejected", "denied", "blocked",
-        "not allowed", "not permitted", "forbidden", "unauthorized", "unauthorised",
-    ]).permanent().low(),
     // ================= Reply codes that mean one thing at any stage =================
     at_stage("code:ehlo:500-502", C::EhloNotSupported, EHLO, &[500, 502]).medium(),
     at_stage("code:auth:500-502", C::AuthNotOffered, AUTH, &[500, 502]).medium(),
@@ -969,6 +986,12 @@ pub(crate) static RULES: &[Rule] = &[
     code("code:555", C::ParamsNotSupported, &[555, 455]),
     at_stage("code:auth:454", C::AuthTemporaryFailure, AUTH, &[454, 435]).medium(),
     at_stage("code:starttls:454", C::TlsUnavailable, STARTTLS, &[454]).medium(),
+    // A refusal in general words: after the codes that mean one thing ("535 Denied" is a
+    // failed login, not a policy), before the enhanced codes and the stage table.
+    words("text:refused", C::PolicyRejected, &[
+        "policy", "prohibited", "not accepted", "refused", "rejected", "denied", "blocked",
+        "not allowed", "not permitted", "forbidden", "unauthorized", "unauthorised",
+    ]).permanent().low(),
     // ================= Enhanced status codes (RFC 3463 and the RFC 5248 registry) ============
     enhanced("enhanced:x.1.1", C::SenderRejected, x(1, 1)).at(MAIL),
     enhanced("enhanced:x.1.1", C::RecipientUnknown, x(1, 1)),

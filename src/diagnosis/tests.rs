@@ -36,8 +36,11 @@ fn rule_table_is_well_formed() {
     let mut ids = std::collections::HashMap::new();
     for rule in rules::RULES {
         assert!(
-            rule.words.is_empty() || rule.enhanced.is_none() || rule.provider != 0,
-            "{}: words and enhanced filters together are a provider rule",
+            rule.words.is_empty()
+                || rule.enhanced.is_none()
+                || rule.provider != 0
+                || rule.exact_stage,
+            "{}: words and enhanced filters together are a provider or stage-strict rule",
             rule.id
         );
         for phrase in rule.words.iter().chain(rule.also).chain(rule.unless) {
@@ -1208,5 +1211,85 @@ fn seed_troubles_are_diagnosed() {
     assert_eq!(
         Diagnosis::size_over_limit(60_000_000, 52_428_800).class(),
         C::MessageTooLarge
+    );
+}
+
+/// Generic fixes from the first run over real replies pasted in public issues
+/// (`tests/data/blind-real.jsonl`); each stands for a family, not one string.
+#[test]
+fn real_reply_families() {
+    let class = |stage: Stage, wire: &str| diagnose(stage, &reply(wire)).class();
+    // 421 names the command it answers; it is never a HELO rejection.
+    assert_eq!(
+        class(
+            Stage::Ehlo,
+            "421 4.7.0 Try again later, closing connection. (EHLO) x - gsmtp"
+        ),
+        C::ServiceUnavailable
+    );
+    assert_eq!(
+        class(Stage::Ehlo, "550 5.7.1 Invalid HELO name"),
+        C::HeloRejected
+    );
+    // 535 means the credentials were refused, whatever general word follows.
+    assert_eq!(class(Stage::Auth, "535 Denied"), C::AuthFailed);
+    assert_eq!(class(Stage::Any, "535 Access refused"), C::AuthFailed);
+    // "#5.1.0" (old Exchange, qmail): the enhanced code is read all the same.
+    let d = diagnose(Stage::Rcpt, &reply("550 #5.1.0 Address rejected."));
+    assert_eq!(d.class(), C::RecipientUnknown);
+    assert_eq!(d.enhanced_code(), EnhancedCode::new(5, 1, 0));
+    assert_eq!(
+        class(Stage::Any, "550 #5.1.0 Address rejected."),
+        C::RecipientUnknown
+    );
+    assert_eq!(
+        class(
+            Stage::Mail,
+            "550 5.1.0 Sender address rejected: not owned by you"
+        ),
+        C::SenderNotPermitted
+    );
+    // A Yahoo deferral code that names a block list is a listing.
+    assert_eq!(
+        class(
+            Stage::Mail,
+            "553 5.7.1 [TSS07] Connections will not be accepted from 192.0.2.1, because the ip is in Spamhaus's list"
+        ),
+        C::IpBlocklisted
+    );
+    assert_eq!(
+        class(
+            Stage::Mail,
+            "553 5.7.2 [TSS09] All messages from 192.0.2.1 will be permanently deferred"
+        ),
+        C::IpReputationBlock
+    );
+    // Asking for AUTH first is auth_required, whatever the enhanced code.
+    assert_eq!(
+        class(Stage::Mail, "503 5.5.4 Error: send AUTH command first."),
+        C::AuthRequired
+    );
+    assert_eq!(class(Stage::Any, "550 5.2.5 Folder full"), C::MailboxFull);
+    assert_eq!(
+        class(Stage::Any, "552 message line is too long"),
+        C::MessageNoncompliant
+    );
+    assert_eq!(
+        class(Stage::Any, "450 Too many recipient attempts"),
+        C::RateLimited
+    );
+    // "Try again later": greylisting as 451 4.7.1 with the stage unknown, but 421 is a closing
+    // service, and at a known stage the stage's own rules decide.
+    assert_eq!(
+        class(Stage::Any, "451 4.7.1 Try again later"),
+        C::Greylisted
+    );
+    assert_eq!(
+        class(Stage::Any, "421 4.7.0 Try again later, closing connection."),
+        C::ServiceUnavailable
+    );
+    assert_eq!(
+        class(Stage::Rcpt, "451 4.7.1 Try again later"),
+        C::Greylisted
     );
 }

@@ -39,10 +39,11 @@ pub fn diagnose_text(stage: Stage, pasted: &str) -> Diagnosis {
             return diagnose(stage, &reply);
         }
     }
-    let enhanced = lines
-        .first()
-        .and_then(|line| leading_enhanced_code(line.as_bytes()))
-        .map(|(code, _)| code);
+    let enhanced = lines.first().and_then(|line| {
+        leading_enhanced_code(line.as_bytes())
+            .map(|(code, _)| code)
+            .or_else(|| engine::hashed_enhanced_code(line.as_bytes()))
+    });
     let verdict = engine::classify(
         Facts {
             stage,
