@@ -333,6 +333,23 @@ fn bytes_after_the_starttls_220_end_the_check_as_an_injection() {
 }
 
 #[test]
+fn a_server_that_hangs_up_in_the_tls_handshake_is_tls_handshake_failed() {
+    let target = scripted(vec![
+        (false, b"220 mx.example.com ESMTP\r\n"),
+        (true, b"250-mx.example.com\r\n250 STARTTLS\r\n"),
+        (true, b"220 2.0.0 Ready\r\n"),
+    ]);
+    let report = driver::run(
+        options(&target),
+        &target,
+        &TlsSettings::default(),
+        IO_TIMEOUT,
+    );
+    assert_eq!(classes(&report, Step::StartTls), ["tls_handshake_failed"]);
+    assert_eq!(report.exit_code(), 1);
+}
+
+#[test]
 fn a_server_that_hangs_up_mid_session_fails_that_step() {
     let target = scripted(vec![(false, b"220 mx.example.com ESMTP\r\n"), (true, b"")]);
     let report = driver::run(
