@@ -212,6 +212,8 @@ pub struct Client {
     authenticated: Option<Mechanism>,
     sasl: Option<SaslExchange>,
     transaction: Option<Transaction>,
+    /// The recipient list of the last transaction, emptied, so the next one reuses its storage.
+    spare_recipients: Vec<Recipient>,
     encoder: DataEncoder,
     /// The last negative reply's diagnosis (for EOF right after a rejection).
     last_rejection: Option<Box<Diagnosis>>,
@@ -254,6 +256,7 @@ impl Client {
             authenticated: None,
             sasl: None,
             transaction: None,
+            spare_recipients: Vec::new(),
             encoder: DataEncoder::new(),
             last_rejection: None,
             abort: None,
@@ -378,7 +381,7 @@ impl Client {
             Command::Rset => {
                 self.check_ready(Verb::Rset)?;
                 let handle = self.queue(now, Command::Rset, Expect::Rset, Origin::Caller)?;
-                self.transaction = None;
+                self.end_transaction();
                 Ok(handle)
             }
             Command::Quit => self.quit(now),
@@ -571,13 +574,18 @@ impl Client {
             params.smtputf8 = true;
         }
         self.check_mail_params(&mut params)?;
-        let transaction = Transaction {
-            mail: CommandHandle(0),
+        let handle = self.queue_with(now, Verb::Mail, Expect::Mail, Origin::Caller, |out| {
+            write_mail(from, &params, out)
+        })?;
+        let mut recipients = std::mem::take(&mut self.spare_recipients);
+        recipients.reserve(4);
+        self.transaction = Some(Transaction {
+            mail: handle,
             mail_accepted: false,
             smtputf8: params.smtputf8,
             eight_bit: matches!(params.body, Some(Body::EightBitMime | Body::BinaryMime)),
             binary: params.body == Some(Body::BinaryMime),
-            recipients: Vec::with_capacity(4),
+            recipients,
             method: None,
             data: None,
             prepared_body: None,
@@ -586,13 +594,6 @@ impl Client {
             lmtp_delivered: 0,
             failed: false,
             bdat_normalizer: Normalizer::default(),
-        };
-        let handle = self.queue_with(now, Verb::Mail, Expect::Mail, Origin::Caller, |out| {
-            write_mail(from, &params, out)
-        })?;
-        self.transaction = Some(Transaction {
-            mail: handle,
-            ..transaction
         });
         Ok(handle)
     }
@@ -867,13 +868,20 @@ impl Client {
     /// The next event, oldest first. After the events, a fatal [`Error`] is returned, again
     /// on every call: the session is over.
     #[must_use = "events carry the replies to commands; an error ends the session"]
+    #[inline]
     pub fn poll_event(&mut self) -> Result<Option<Event>, Error> {
         match self.events.pop_front() {
             Some(event) => Ok(Some(event)),
-            None => match &self.error {
-                Some(error) => Err(error.clone()),
-                None => Ok(None),
-            },
+            None => self.no_more_events(),
+        }
+    }
+
+    /// [`Client::poll_event`] once the events are drained: the fatal error, if any.
+    #[inline(never)]
+    fn no_more_events(&self) -> Result<Option<Event>, Error> {
+        match &self.error {
+            Some(error) => Err(error.clone()),
+            None => Ok(None),
         }
     }
 
@@ -889,6 +897,20 @@ impl Client {
     }
 
     // ---- internals shared with state.rs ------------------------------------------------
+
+    /// Forgets the open transaction; its recipient list's storage is kept for the next one
+    /// (unless a large envelope made it big), so a connection sending message after message
+    /// does not allocate it each time.
+    fn end_transaction(&mut self) {
+        const KEEP_AT_MOST: usize = 64;
+        if let Some(transaction) = self.transaction.take() {
+            let mut recipients = transaction.recipients;
+            if recipients.capacity() <= KEEP_AT_MOST {
+                recipients.clear();
+                self.spare_recipients = recipients;
+            }
+        }
+    }
 
     fn new_handle(&mut self) -> CommandHandle {
         let handle = CommandHandle(self.next_handle);

@@ -102,7 +102,9 @@ impl Client {
             return;
         }
         self.rearm_reply_timer(now);
-        self.flush(now);
+        if !self.pipeline.waiting.is_empty() {
+            self.flush(now);
+        }
     }
 
     fn rearm_reply_timer(&mut self, now: Instant) {
@@ -442,7 +444,7 @@ impl Client {
             );
         }
         // RFC 5321 s4.1.1.4: the transaction ends with the reply to the data.
-        self.transaction = None;
+        self.end_transaction();
     }
 
     /// RFC 2033 s4.2: one reply per accepted recipient, in RCPT order.
@@ -493,7 +495,7 @@ impl Client {
                 reply,
             });
         }
-        self.transaction = None;
+        self.end_transaction();
     }
 
     fn on_chunk(&mut self, now: Instant, command: Outstanding, reply: Reply) {
@@ -561,7 +563,7 @@ impl Client {
             return;
         };
         let needs_reset = transaction.mail_accepted;
-        self.transaction = None;
+        self.end_transaction();
         if needs_reset {
             self.queue_reset_first(now);
         }
@@ -579,7 +581,7 @@ impl Client {
                 .iter()
                 .any(|r| matches!(r.state, RecipientState::Pending));
             if !pending {
-                self.transaction = None;
+                self.end_transaction();
             }
         }
     }
@@ -841,7 +843,7 @@ impl Client {
             }
         }
         self.sasl = None;
-        self.transaction = None;
+        self.end_transaction();
     }
 }
 
