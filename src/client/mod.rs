@@ -671,7 +671,7 @@ impl Client {
             });
         }
         let eight_bit_ok = self.transaction.as_ref().is_some_and(|t| t.eight_bit);
-        if !eight_bit_ok && !chunk.is_ascii() {
+        if !eight_bit_ok && !crate::data::is_ascii(chunk) {
             return Err(UsageError::EightBitNotDeclared);
         }
         self.compact_output();
@@ -720,7 +720,7 @@ impl Client {
                 reason: "DATA and BDAT cannot be mixed in one transaction (RFC 3030 s3)",
             });
         }
-        if !transaction.eight_bit && !chunk.is_ascii() {
+        if !transaction.eight_bit && !crate::data::is_ascii(chunk) {
             return Err(UsageError::EightBitNotDeclared);
         }
         let binary = transaction.binary;
@@ -781,7 +781,7 @@ impl Client {
         params.smtputf8 |= envelope.from.needs_smtputf8()
             || envelope.to.iter().any(|(to, _)| to.needs_smtputf8())
             || !message[..headers_end].is_ascii();
-        if !message.is_ascii() && params.body.is_none() {
+        if !crate::data::is_ascii(message) && params.body.is_none() {
             params.body = Some(Body::EightBitMime);
         }
         let mut encoded = Vec::with_capacity(message.len() + message.len() / 32 + 8);
