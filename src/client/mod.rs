@@ -650,7 +650,11 @@ impl Client {
                 reason: "BODY=BINARYMIME needs BDAT (RFC 3030 s3)",
             });
         }
-        let handle = self.queue(now, Command::Data, Expect::Data, Origin::Caller)?;
+        // The line is fixed: written as is, without building a `Command` to write it.
+        let handle = self.queue_with(now, Verb::Data, Expect::Data, Origin::Caller, |out| {
+            out.extend_from_slice(b"DATA\r\n");
+            Ok(())
+        })?;
         if let Some(transaction) = &mut self.transaction {
             transaction.method = Some(Method::Data);
             transaction.data = Some(handle);
@@ -872,13 +876,15 @@ impl Client {
     pub fn poll_event(&mut self) -> Result<Option<Event>, Error> {
         match self.events.pop_front() {
             Some(event) => Ok(Some(event)),
-            None => self.no_more_events(),
+            None if self.error.is_none() => Ok(None),
+            None => self.fatal_error(),
         }
     }
 
-    /// [`Client::poll_event`] once the events are drained: the fatal error, if any.
+    /// [`Client::poll_event`] once the events are drained and the session failed.
+    #[cold]
     #[inline(never)]
-    fn no_more_events(&self) -> Result<Option<Event>, Error> {
+    fn fatal_error(&self) -> Result<Option<Event>, Error> {
         match &self.error {
             Some(error) => Err(error.clone()),
             None => Ok(None),
@@ -903,13 +909,13 @@ impl Client {
     /// does not allocate it each time.
     fn end_transaction(&mut self) {
         const KEEP_AT_MOST: usize = 64;
-        if let Some(transaction) = self.transaction.take() {
-            let mut recipients = transaction.recipients;
-            if recipients.capacity() <= KEEP_AT_MOST {
-                recipients.clear();
-                self.spare_recipients = recipients;
-            }
+        if let Some(transaction) = &mut self.transaction
+            && transaction.recipients.capacity() <= KEEP_AT_MOST
+        {
+            transaction.recipients.clear();
+            self.spare_recipients = std::mem::take(&mut transaction.recipients);
         }
+        self.transaction = None;
     }
 
     fn new_handle(&mut self) -> CommandHandle {
