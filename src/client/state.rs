@@ -33,7 +33,9 @@ use super::{
 impl Client {
     /// Frames and handles every complete reply in the input buffer.
     pub(super) fn process_input(&mut self, now: Instant) {
-        while !self.is_closed() {
+        // Nothing left means no reply was cut: the decoder is between replies and would only
+        // say `Incomplete`, so it is not asked.
+        while !self.is_closed() && self.input_start < self.input.len() {
             match self.decoder.decode(&self.input[self.input_start..]) {
                 Ok(Decoded::Complete { value, consumed }) => {
                     self.input_start += consumed;
