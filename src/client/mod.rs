@@ -318,8 +318,32 @@ impl Client {
             self.fail_injection(injected);
             return;
         }
+        if self.input_start == self.input.len() {
+            // Nothing buffered: the replies are read straight from `bytes`, and only an
+            // unfinished one is kept for the next call.
+            self.input.clear();
+            self.input_start = 0;
+            let used = self.process_replies(now, bytes);
+            if used < bytes.len() && !self.is_closed() {
+                self.input.extend_from_slice(&bytes[used..]);
+            }
+            return;
+        }
         self.input.extend_from_slice(bytes);
-        self.process_input(now);
+        // Taken out while the replies are handled (nothing there reads the buffer), so they
+        // can borrow it; put back after.
+        let input = std::mem::take(&mut self.input);
+        let used = self.process_replies(now, &input[self.input_start..]);
+        self.input = input;
+        self.input_start += used;
+        if self.is_closed() || self.input_start == self.input.len() {
+            self.input.clear();
+            self.input_start = 0;
+        } else if self.input_start > 4096 {
+            // Only bytes already consumed are dropped, so the decoder's progress stays valid.
+            self.input.drain(..self.input_start);
+            self.input_start = 0;
+        }
     }
 
     /// Tells the engine the server closed the connection (a read returned 0).
