@@ -974,7 +974,17 @@ impl Client {
 
     /// Commands other than EHLO/HELO need a greeting and an answered EHLO/HELO, and may not
     /// interrupt TLS, message data or QUIT.
+    #[inline]
     fn check_ready(&self, verb: Verb) -> Result<(), UsageError> {
+        if self.phase == Phase::Ready && self.error.is_none() {
+            return Ok(());
+        }
+        self.not_ready(verb)
+    }
+
+    /// [`Client::check_ready`] when the session is not simply ready: why not.
+    #[inline(never)]
+    fn not_ready(&self, verb: Verb) -> Result<(), UsageError> {
         self.check_open()?;
         match self.phase {
             Phase::Ready => Ok(()),
