@@ -212,6 +212,8 @@ pub struct Client {
     authenticated: Option<Mechanism>,
     sasl: Option<SaslExchange>,
     transaction: Option<Transaction>,
+    /// The recipient list of the last transaction, emptied, so the next one reuses its storage.
+    spare_recipients: Vec<Recipient>,
     encoder: DataEncoder,
     /// The last negative reply's diagnosis (for EOF right after a rejection).
     last_rejection: Option<Box<Diagnosis>>,
@@ -254,6 +256,7 @@ impl Client {
             authenticated: None,
             sasl: None,
             transaction: None,
+            spare_recipients: Vec::new(),
             encoder: DataEncoder::new(),
             last_rejection: None,
             abort: None,
@@ -315,8 +318,32 @@ impl Client {
             self.fail_injection(injected);
             return;
         }
+        if self.input_start == self.input.len() {
+            // Nothing buffered: the replies are read straight from `bytes`, and only an
+            // unfinished one is kept for the next call.
+            self.input.clear();
+            self.input_start = 0;
+            let used = self.process_replies(now, bytes);
+            if used < bytes.len() && !self.is_closed() {
+                self.input.extend_from_slice(&bytes[used..]);
+            }
+            return;
+        }
         self.input.extend_from_slice(bytes);
-        self.process_input(now);
+        // Taken out while the replies are handled (nothing there reads the buffer), so they
+        // can borrow it; put back after.
+        let input = std::mem::take(&mut self.input);
+        let used = self.process_replies(now, &input[self.input_start..]);
+        self.input = input;
+        self.input_start += used;
+        if self.is_closed() || self.input_start == self.input.len() {
+            self.input.clear();
+            self.input_start = 0;
+        } else if self.input_start > 4096 {
+            // Only bytes already consumed are dropped, so the decoder's progress stays valid.
+            self.input.drain(..self.input_start);
+            self.input_start = 0;
+        }
     }
 
     /// Tells the engine the server closed the connection (a read returned 0).
@@ -378,7 +405,7 @@ impl Client {
             Command::Rset => {
                 self.check_ready(Verb::Rset)?;
                 let handle = self.queue(now, Command::Rset, Expect::Rset, Origin::Caller)?;
-                self.transaction = None;
+                self.end_transaction();
                 Ok(handle)
             }
             Command::Quit => self.quit(now),
@@ -571,13 +598,18 @@ impl Client {
             params.smtputf8 = true;
         }
         self.check_mail_params(&mut params)?;
-        let transaction = Transaction {
-            mail: CommandHandle(0),
+        let handle = self.queue_with(now, Verb::Mail, Expect::Mail, Origin::Caller, |out| {
+            write_mail(from, &params, out)
+        })?;
+        let mut recipients = std::mem::take(&mut self.spare_recipients);
+        recipients.reserve(4);
+        self.transaction = Some(Transaction {
+            mail: handle,
             mail_accepted: false,
             smtputf8: params.smtputf8,
             eight_bit: matches!(params.body, Some(Body::EightBitMime | Body::BinaryMime)),
             binary: params.body == Some(Body::BinaryMime),
-            recipients: Vec::with_capacity(4),
+            recipients,
             method: None,
             data: None,
             prepared_body: None,
@@ -586,13 +618,6 @@ impl Client {
             lmtp_delivered: 0,
             failed: false,
             bdat_normalizer: Normalizer::default(),
-        };
-        let handle = self.queue_with(now, Verb::Mail, Expect::Mail, Origin::Caller, |out| {
-            write_mail(from, &params, out)
-        })?;
-        self.transaction = Some(Transaction {
-            mail: handle,
-            ..transaction
         });
         Ok(handle)
     }
@@ -649,7 +674,11 @@ impl Client {
                 reason: "BODY=BINARYMIME needs BDAT (RFC 3030 s3)",
             });
         }
-        let handle = self.queue(now, Command::Data, Expect::Data, Origin::Caller)?;
+        // The line is fixed: written as is, without building a `Command` to write it.
+        let handle = self.queue_with(now, Verb::Data, Expect::Data, Origin::Caller, |out| {
+            out.extend_from_slice(b"DATA\r\n");
+            Ok(())
+        })?;
         if let Some(transaction) = &mut self.transaction {
             transaction.method = Some(Method::Data);
             transaction.data = Some(handle);
@@ -670,7 +699,7 @@ impl Client {
             });
         }
         let eight_bit_ok = self.transaction.as_ref().is_some_and(|t| t.eight_bit);
-        if !eight_bit_ok && !chunk.is_ascii() {
+        if !eight_bit_ok && !crate::data::is_ascii(chunk) {
             return Err(UsageError::EightBitNotDeclared);
         }
         self.compact_output();
@@ -719,7 +748,7 @@ impl Client {
                 reason: "DATA and BDAT cannot be mixed in one transaction (RFC 3030 s3)",
             });
         }
-        if !transaction.eight_bit && !chunk.is_ascii() {
+        if !transaction.eight_bit && !crate::data::is_ascii(chunk) {
             return Err(UsageError::EightBitNotDeclared);
         }
         let binary = transaction.binary;
@@ -780,7 +809,7 @@ impl Client {
         params.smtputf8 |= envelope.from.needs_smtputf8()
             || envelope.to.iter().any(|(to, _)| to.needs_smtputf8())
             || !message[..headers_end].is_ascii();
-        if !message.is_ascii() && params.body.is_none() {
+        if !crate::data::is_ascii(message) && params.body.is_none() {
             params.body = Some(Body::EightBitMime);
         }
         let mut encoded = Vec::with_capacity(message.len() + message.len() / 32 + 8);
@@ -867,13 +896,22 @@ impl Client {
     /// The next event, oldest first. After the events, a fatal [`Error`] is returned, again
     /// on every call: the session is over.
     #[must_use = "events carry the replies to commands; an error ends the session"]
+    #[inline]
     pub fn poll_event(&mut self) -> Result<Option<Event>, Error> {
         match self.events.pop_front() {
             Some(event) => Ok(Some(event)),
-            None => match &self.error {
-                Some(error) => Err(error.clone()),
-                None => Ok(None),
-            },
+            None if self.error.is_none() => Ok(None),
+            None => self.fatal_error(),
+        }
+    }
+
+    /// [`Client::poll_event`] once the events are drained and the session failed.
+    #[cold]
+    #[inline(never)]
+    fn fatal_error(&self) -> Result<Option<Event>, Error> {
+        match &self.error {
+            Some(error) => Err(error.clone()),
+            None => Ok(None),
         }
     }
 
@@ -889,6 +927,20 @@ impl Client {
     }
 
     // ---- internals shared with state.rs ------------------------------------------------
+
+    /// Forgets the open transaction; its recipient list's storage is kept for the next one
+    /// (unless a large envelope made it big), so a connection sending message after message
+    /// does not allocate it each time.
+    fn end_transaction(&mut self) {
+        const KEEP_AT_MOST: usize = 64;
+        if let Some(transaction) = &mut self.transaction
+            && transaction.recipients.capacity() <= KEEP_AT_MOST
+        {
+            transaction.recipients.clear();
+            self.spare_recipients = std::mem::take(&mut transaction.recipients);
+        }
+        self.transaction = None;
+    }
 
     fn new_handle(&mut self) -> CommandHandle {
         let handle = CommandHandle(self.next_handle);
@@ -922,7 +974,17 @@ impl Client {
 
     /// Commands other than EHLO/HELO need a greeting and an answered EHLO/HELO, and may not
     /// interrupt TLS, message data or QUIT.
+    #[inline]
     fn check_ready(&self, verb: Verb) -> Result<(), UsageError> {
+        if self.phase == Phase::Ready && self.error.is_none() {
+            return Ok(());
+        }
+        self.not_ready(verb)
+    }
+
+    /// [`Client::check_ready`] when the session is not simply ready: why not.
+    #[inline(never)]
+    fn not_ready(&self, verb: Verb) -> Result<(), UsageError> {
         self.check_open()?;
         match self.phase {
             Phase::Ready => Ok(()),

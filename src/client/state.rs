@@ -31,36 +31,33 @@ use super::{
 };
 
 impl Client {
-    /// Frames and handles every complete reply in the input buffer.
-    pub(super) fn process_input(&mut self, now: Instant) {
-        while !self.is_closed() {
-            match self.decoder.decode(&self.input[self.input_start..]) {
+    /// Frames and handles the complete replies at the start of `input` (the caller's bytes,
+    /// or the buffered ones); returns how many octets they used. The rest is an unfinished
+    /// reply, or was not read because the session failed.
+    pub(super) fn process_replies(&mut self, now: Instant, input: &[u8]) -> usize {
+        let mut used = 0;
+        // Nothing left means no reply was cut: the decoder is between replies and would only
+        // say `Incomplete`, so it is not asked.
+        while !self.is_closed() && used < input.len() {
+            match self.decoder.decode(&input[used..]) {
                 Ok(Decoded::Complete { value, consumed }) => {
-                    self.input_start += consumed;
+                    used += consumed;
                     self.on_reply(now, value);
                     if self.phase == Phase::TlsHandshake {
-                        let left = self.input.len() - self.input_start;
-                        if left > 0 {
-                            self.fail_injection(left);
+                        if used < input.len() {
+                            self.fail_injection_of(input.len() - used, &input[used..]);
                         }
                         break;
                     }
                 }
                 Ok(Decoded::Incomplete) => break,
                 Err(error) => {
-                    self.fail_malformed(error);
+                    self.fail_malformed(error, &input[used..]);
                     break;
                 }
             }
         }
-        if self.input_start == self.input.len() {
-            self.input.clear();
-            self.input_start = 0;
-        } else if self.input_start > 4096 {
-            // Only bytes already consumed are dropped, so the decoder's progress stays valid.
-            self.input.drain(..self.input_start);
-            self.input_start = 0;
-        }
+        used
     }
 
     fn on_reply(&mut self, now: Instant, reply: Reply) {
@@ -102,7 +99,9 @@ impl Client {
             return;
         }
         self.rearm_reply_timer(now);
-        self.flush(now);
+        if !self.pipeline.waiting.is_empty() {
+            self.flush(now);
+        }
     }
 
     fn rearm_reply_timer(&mut self, now: Instant) {
@@ -442,7 +441,7 @@ impl Client {
             );
         }
         // RFC 5321 s4.1.1.4: the transaction ends with the reply to the data.
-        self.transaction = None;
+        self.end_transaction();
     }
 
     /// RFC 2033 s4.2: one reply per accepted recipient, in RCPT order.
@@ -493,7 +492,7 @@ impl Client {
                 reply,
             });
         }
-        self.transaction = None;
+        self.end_transaction();
     }
 
     fn on_chunk(&mut self, now: Instant, command: Outstanding, reply: Reply) {
@@ -561,7 +560,7 @@ impl Client {
             return;
         };
         let needs_reset = transaction.mail_accepted;
-        self.transaction = None;
+        self.end_transaction();
         if needs_reset {
             self.queue_reset_first(now);
         }
@@ -579,7 +578,7 @@ impl Client {
                 .iter()
                 .any(|r| matches!(r.state, RecipientState::Pending));
             if !pending {
-                self.transaction = None;
+                self.end_transaction();
             }
         }
     }
@@ -788,9 +787,16 @@ impl Client {
         }
     }
 
+    /// Bytes arrived after the STARTTLS go-ahead: `bytes` of them in all, the buffered ones
+    /// shown in the diagnosis.
     pub(super) fn fail_injection(&mut self, bytes: usize) {
-        let start = self.input_start.min(self.input.len());
-        let injected = &self.input[start..];
+        let input = std::mem::take(&mut self.input);
+        let start = self.input_start.min(input.len());
+        self.fail_injection_of(bytes, &input[start..]);
+    }
+
+    /// [`Client::fail_injection`] with the injected bytes at hand.
+    fn fail_injection_of(&mut self, bytes: usize, injected: &[u8]) {
         let diagnosis = Diagnosis::starttls_response_injection(injected);
         self.input.clear();
         self.input_start = 0;
@@ -800,9 +806,8 @@ impl Client {
         });
     }
 
-    fn fail_malformed(&mut self, error: ReplyError) {
+    fn fail_malformed(&mut self, error: ReplyError, received: &[u8]) {
         let stage = self.current_stage();
-        let received = &self.input[self.input_start..];
         let received = &received[..received.len().min(256)];
         let diagnosis = Diagnosis::malformed_reply(stage, &error, received);
         self.fail(Error::MalformedReply {
@@ -841,7 +846,7 @@ impl Client {
             }
         }
         self.sasl = None;
-        self.transaction = None;
+        self.end_transaction();
     }
 }
 
@@ -868,4 +873,84 @@ fn expected_codes(expect: Expect) -> &'static str {
 /// The text of a one-line `334` challenge: everything after `334 ` (RFC 4954 s4).
 fn reply_payload(reply: &Reply) -> &[u8] {
     reply.lines().next().map_or(&[], |line| line.text())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use crate::address::Host;
+    use crate::client::{Client, Config, Error, TlsPolicy};
+
+    /// A client that sent STARTTLS (after EHLO offered it) and waits for the go-ahead.
+    fn awaiting_go_ahead(now: Instant) -> Client {
+        let config =
+            Config::new(Host::parse("client.example.org").unwrap()).with_tls(TlsPolicy::Required);
+        let mut client = Client::new(config, now);
+        client.receive(now, b"220 mx.example.com ESMTP\r\n");
+        client.receive(now, b"250-mx.example.com\r\n250 STARTTLS\r\n");
+        assert!(client.pending_output().ends_with(b"STARTTLS\r\n"));
+        client.consume_output(now, usize::MAX);
+        client
+    }
+
+    fn injection(client: &mut Client) -> (usize, String) {
+        loop {
+            match client.poll_event() {
+                Ok(Some(_)) => {}
+                Ok(None) => panic!("no error"),
+                Err(Error::StartTlsInjection { bytes, diagnosis }) => {
+                    return (bytes, diagnosis.detail().unwrap_or_default().to_owned());
+                }
+                Err(other) => panic!("{other:?}"),
+            }
+        }
+    }
+
+    /// Bytes behind the go-ahead are caught whether they come in the same read (read
+    /// straight from the caller's bytes) or after part of the go-ahead was buffered.
+    #[test]
+    fn injection_is_caught_in_one_read_and_across_reads() {
+        let now = Instant::now();
+        let mut client = awaiting_go_ahead(now);
+        client.receive(now, b"220 Go ahead\r\n250 injected\r\n");
+        let (bytes, detail) = injection(&mut client);
+        assert_eq!(bytes, 14);
+        assert!(detail.contains("250 injected"), "{detail}");
+
+        let mut client = awaiting_go_ahead(now);
+        client.receive(now, b"220 Go");
+        client.receive(now, b" ahead\r\n250 injected\r\n");
+        let (bytes, detail) = injection(&mut client);
+        assert_eq!(bytes, 14);
+        assert!(detail.contains("250 injected"), "{detail}");
+    }
+
+    /// A reply cut anywhere is finished by the next read, and a malformed one is shown in its
+    /// diagnosis either way.
+    #[test]
+    fn cut_replies_and_malformed_replies() {
+        let now = Instant::now();
+        let greeting = b"220 mx.example.com ESMTP\r\n";
+        for cut in 0..=greeting.len() {
+            let config =
+                Config::new(Host::parse("client.example.org").unwrap()).with_tls(TlsPolicy::None);
+            let mut client = Client::new(config, now);
+            client.receive(now, &greeting[..cut]);
+            client.receive(now, &greeting[cut..]);
+            assert_eq!(client.poll_event().unwrap().unwrap().name(), "Greeted");
+            assert!(client.pending_output().starts_with(b"EHLO "));
+        }
+        for first in [&b""[..], b"22"] {
+            let config =
+                Config::new(Host::parse("client.example.org").unwrap()).with_tls(TlsPolicy::None);
+            let mut client = Client::new(config, now);
+            client.receive(now, first);
+            client.receive(now, b"HTTP/1.1 400 Bad Request\r\n");
+            match client.poll_event() {
+                Err(Error::MalformedReply { .. }) => {}
+                other => panic!("{other:?}"),
+            }
+        }
+    }
 }

@@ -22,5 +22,5 @@ mod tests;
 pub use bdat::{BdatChunker, BdatConfig};
 pub use decode::{DataDecoder, DecodeProgress};
 pub use encode::{DataEncoder, EncodeSummary};
-pub(crate) use normalize::Normalizer;
 pub use normalize::RFC_TEXT_LINE_LENGTH;
+pub(crate) use normalize::{Normalizer, is_ascii};
