@@ -1165,6 +1165,9 @@ impl fmt::Debug for Capabilities {
 }
 
 #[cfg(test)]
+mod reference;
+
+#[cfg(test)]
 mod tests;
 
 #[cfg(test)]
