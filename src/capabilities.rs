@@ -750,6 +750,173 @@ impl<'a> Iterator for Params<'a> {
     }
 }
 
+/// What the line loop keeps besides the capabilities, for the rare lines.
+#[derive(Default)]
+struct Rare<'a> {
+    /// The words of `X-EXPS` lines, read once every line has been seen.
+    x_exps: Option<Vec<&'a [u8]>>,
+    /// Whether an `AUTH` line (not `AUTH=`) has been seen.
+    saw_auth: bool,
+}
+
+/// The keywords whose parameters [`Capabilities::read_params`] reads.
+const WITH_PARAMS: u64 = Keyword::Size.bit()
+    | Keyword::Auth.bit()
+    | Keyword::DeliverBy.bit()
+    | Keyword::MtPriority.bit()
+    | Keyword::FutureRelease.bit()
+    | Keyword::Limits.bit();
+
+/// One slot of [`KEYWORDS`]: a keyword's first 16 octets as two big-endian words and its
+/// length (0 for an empty slot, which no word matches).
+#[derive(Clone, Copy)]
+struct Slot {
+    high: u64,
+    low: u64,
+    len: u8,
+    keyword: Keyword,
+}
+
+/// The multiplier of the perfect hash of [`KEYWORDS`] (found by search; the table's
+/// construction fails to compile if two names share a slot).
+const KEYWORD_HASH: u64 = 0x3dc8_2944_e4a8_9b21;
+
+/// Where a word's first eight octets (upper-cased, cleared past the word) fall in
+/// [`KEYWORDS`].
+#[inline(always)]
+const fn keyword_slot(high: u64) -> usize {
+    (high.wrapping_mul(KEYWORD_HASH) >> 58) as usize
+}
+
+/// Every keyword of at most 16 octets (and the `SEND` synonyms `SOML` and `SAML`), by
+/// [`keyword_slot`] of its first eight octets.
+const KEYWORDS: [Slot; 64] = {
+    const NAMES: [(&[u8], Keyword); 34] = [
+        (b"SIZE", Keyword::Size),
+        (b"PIPELINING", Keyword::Pipelining),
+        (b"STARTTLS", Keyword::StartTls),
+        (b"AUTH", Keyword::Auth),
+        (b"8BITMIME", Keyword::EightBitMime),
+        (b"SMTPUTF8", Keyword::SmtpUtf8),
+        (b"CHUNKING", Keyword::Chunking),
+        (b"BINARYMIME", Keyword::BinaryMime),
+        (b"DSN", Keyword::Dsn),
+        (b"REQUIRETLS", Keyword::RequireTls),
+        (b"DELIVERBY", Keyword::DeliverBy),
+        (b"MT-PRIORITY", Keyword::MtPriority),
+        (b"FUTURERELEASE", Keyword::FutureRelease),
+        (b"LIMITS", Keyword::Limits),
+        (b"ETRN", Keyword::Etrn),
+        (b"ATRN", Keyword::Atrn),
+        (b"VRFY", Keyword::Vrfy),
+        (b"EXPN", Keyword::Expn),
+        (b"HELP", Keyword::Help),
+        (b"BURL", Keyword::Burl),
+        (b"CHECKPOINT", Keyword::Checkpoint),
+        (b"CONNEG", Keyword::Conneg),
+        (b"CONPERM", Keyword::Conperm),
+        (b"MTRK", Keyword::Mtrk),
+        (b"NO-SOLICITING", Keyword::NoSoliciting),
+        (b"RRVS", Keyword::Rrvs),
+        (b"TURN", Keyword::Turn),
+        (b"SEND", Keyword::Send),
+        (b"SOML", Keyword::Send),
+        (b"SAML", Keyword::Send),
+        (b"VERB", Keyword::Verb),
+        (b"ONEX", Keyword::Onex),
+        (b"UTF8SMTP", Keyword::Utf8Smtp),
+        // Longer than 16 octets: its first 16 here, the rest checked by `known_keyword`.
+        (b"ENHANCEDSTATUSCODES", Keyword::EnhancedStatusCodes),
+    ];
+    let mut table = [Slot {
+        high: 0,
+        low: 0,
+        len: 0,
+        keyword: Keyword::Size,
+    }; 64];
+    let mut i = 0;
+    while i < NAMES.len() {
+        let (name, keyword) = NAMES[i];
+        let packed = pack(if name.len() > 16 {
+            name.split_at(16).0
+        } else {
+            name
+        });
+        let high = (packed >> 64) as u64;
+        let slot = keyword_slot(high);
+        assert!(
+            table[slot].len == 0,
+            "two keywords share a slot: change KEYWORD_HASH"
+        );
+        table[slot] = Slot {
+            high,
+            low: packed as u64,
+            len: name.len() as u8,
+            keyword,
+        };
+        i += 1;
+    }
+    table
+};
+
+/// The hot path of [`Capabilities::from_reply`]: the known keyword a line's text starts
+/// with, and its length, when the text is `KEYWORD` or `KEYWORD SP/HT ...` with an ASCII
+/// keyword in any case. `None` sends the line to [`Capabilities::read_other_line`], which
+/// handles everything (this is only a shortcut for the lines that need nothing else).
+///
+/// `buf` is the reply from the text's start on, of which `len` octets are text (the octet
+/// after the text is CR or LF).
+#[inline(always)]
+fn known_keyword(buf: &[u8], len: usize) -> Option<(Keyword, usize)> {
+    let (high, low) = match buf.first_chunk::<16>() {
+        Some(block) => {
+            let (high, low) = block.split_at(8);
+            (
+                u64::from_be_bytes(high.try_into().unwrap_or_default()),
+                u64::from_be_bytes(low.try_into().unwrap_or_default()),
+            )
+        }
+        None => load_block(buf),
+    };
+    // The word ends at the first octet below `!` (or with the high bit set); the text ends
+    // with one (CR or LF follows it), so the word never runs past the text.
+    let (word_len, key_high, key_low) = match first_below_bang(high) {
+        Some(0) => return None,
+        Some(n) => (n, upper_ascii(high & keep_octets(n)), 0),
+        None => match first_below_bang(low) {
+            Some(n) => (8 + n, upper_ascii(high), upper_ascii(low & keep_octets(n))),
+            // Longer than 15 octets (or not ASCII): only ENHANCEDSTATUSCODES is known.
+            None => return enhanced_status_codes(buf, len, high, low),
+        },
+    };
+    if word_len < len && !matches!(buf[word_len], b' ' | b'\t') {
+        return None;
+    }
+    let slot = &KEYWORDS[keyword_slot(key_high)];
+    (slot.high == key_high && slot.low == key_low && usize::from(slot.len) == word_len)
+        .then_some((slot.keyword, word_len))
+}
+
+/// [`known_keyword`] for a word of 16 octets or more.
+#[inline(never)]
+fn enhanced_status_codes(buf: &[u8], len: usize, high: u64, low: u64) -> Option<(Keyword, usize)> {
+    const NAME: &[u8; 19] = b"ENHANCEDSTATUSCODES";
+    const SLOT: Slot =
+        KEYWORDS[keyword_slot(u64::from_be_bytes(*NAME.first_chunk::<8>().unwrap()))];
+    if upper_ascii(high) != SLOT.high || upper_ascii(low) != SLOT.low || len < 19 {
+        return None;
+    }
+    let tail = &buf[16..19];
+    (tail.eq_ignore_ascii_case(b"DES") && (len == 19 || matches!(buf[19], b' ' | b'\t')))
+        .then_some((Keyword::EnhancedStatusCodes, 19))
+}
+
+/// A mask keeping the first `n` (0 to 7) octets of a big-endian word.
+#[inline(always)]
+fn keep_octets(n: usize) -> u64 {
+    !(u64::MAX >> (n * 8))
+}
+
 fn parse_u64(digits: &[u8]) -> Option<u64> {
     if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
         return None;
@@ -774,84 +941,32 @@ impl Capabilities {
         if let Some((start, end)) = lines.next() {
             caps.read_first_line(&raw[start..end]);
         }
-        let mut x_exps: Option<Vec<&[u8]>> = None;
-        let mut saw_auth = false;
+        let mut rare = Rare::default();
         for (start, end) in lines {
-            let mut at = Cursor {
-                buf: &raw[start..],
-                len: end - start,
-            };
-            at.skip_blanks();
-            if at.len == 0 {
-                continue;
-            }
-            let (len, packed) = scan_word(at);
-            let mut word = &at.buf[..len];
-            at.advance(len);
-            // `AUTH=LOGIN PLAIN`: the keyword and the first mechanism share a word.
-            let mut first = None;
-            if word.len() > 5 && word[4] == b'=' && word[..4].eq_ignore_ascii_case(b"AUTH") {
-                first = Some(&word[5..]);
-                word = &word[..4];
-            }
-            let legacy_auth = first.is_some();
-            let mut params = Params {
-                first,
-                rest: Words(at),
-            };
-            if word.len() == 6 && word.eq_ignore_ascii_case(b"X-EXPS") {
-                x_exps.get_or_insert_with(Vec::new).extend(params);
-                continue;
-            }
-            let mut keyword = if legacy_auth {
-                Some(Keyword::Auth)
-            } else if word.len() == 19 {
-                word.eq_ignore_ascii_case(b"ENHANCEDSTATUSCODES")
-                    .then_some(Keyword::EnhancedStatusCodes)
-            } else if word.len() <= 16 {
-                Keyword::lookup_packed(word.len(), packed)
-            } else {
-                None
-            };
-            // `8 BITMIME` (Yahoo): a known keyword split by a space.
-            if keyword.is_none() && word.len() < 16 {
-                let mut peek = params.clone();
-                if let Some((next, next_packed)) = peek.next_packed()
-                    && let joined = word.len() + next.len()
-                    && joined <= 16
-                    && let Some(k) =
-                        Keyword::lookup_packed(joined, packed | (next_packed >> (word.len() * 8)))
-                {
-                    keyword = Some(k);
-                    params = peek;
-                    caps.flag(CapabilityAnomaly::SplitKeyword);
+            // `buf` runs on past the text (to the end of the reply); `len` octets are text.
+            let buf = &raw[start..];
+            let len = end - start;
+            match known_keyword(buf, len) {
+                Some((keyword, word_len)) => {
+                    caps.add_keyword(keyword, &mut rare);
+                    if keyword.bit() & WITH_PARAMS != 0 {
+                        let rest = Cursor {
+                            buf: &buf[word_len..],
+                            len: len - word_len,
+                        };
+                        caps.read_params(
+                            keyword,
+                            Params {
+                                first: None,
+                                rest: Words(rest),
+                            },
+                        );
+                    }
                 }
+                None => caps.read_other_line(Cursor { buf, len }, &mut rare),
             }
-            let Some(keyword) = keyword else {
-                if is_ehlo_keyword(word) {
-                    caps.keep_unknown(word, params);
-                } else if is_lenient_keyword(word) {
-                    caps.flag(CapabilityAnomaly::NonStandardKeyword);
-                    caps.keep_unknown(word, params);
-                } else {
-                    caps.flag(CapabilityAnomaly::MalformedLine);
-                }
-                continue;
-            };
-            // An `AUTH` line after an `AUTH=` line is the usual legacy pairing, not a repeat.
-            let pairs_with_legacy = keyword == Keyword::Auth && !saw_auth;
-            if legacy_auth {
-                caps.flag(CapabilityAnomaly::LegacyAuthEquals);
-            } else if caps.has(keyword) && !pairs_with_legacy {
-                caps.flag(CapabilityAnomaly::DuplicateKeyword);
-            }
-            if keyword == Keyword::Auth && !legacy_auth {
-                saw_auth = true;
-            }
-            caps.keywords |= keyword.bit();
-            caps.read_params(keyword, params);
         }
-        if let Some(mechanisms) = x_exps {
+        if let Some(mechanisms) = rare.x_exps {
             if caps.has(Keyword::Auth) {
                 caps.keep_unknown(b"X-EXPS", mechanisms.iter().copied());
             } else {
@@ -863,6 +978,95 @@ impl Capabilities {
             }
         }
         caps
+    }
+
+    /// Records a keyword line (not `AUTH=`), flagging a repeat.
+    #[inline(always)]
+    fn add_keyword(&mut self, keyword: Keyword, rare: &mut Rare<'_>) {
+        // An `AUTH` line after an `AUTH=` line is the usual legacy pairing, not a repeat.
+        let repeat = if keyword == Keyword::Auth {
+            std::mem::replace(&mut rare.saw_auth, true)
+        } else {
+            true
+        };
+        if self.keywords & keyword.bit() != 0 && repeat {
+            self.flag(CapabilityAnomaly::DuplicateKeyword);
+        }
+        self.keywords |= keyword.bit();
+    }
+
+    /// A keyword line that [`known_keyword`] does not recognise: leading blanks, `AUTH=`,
+    /// `X-EXPS`, a split keyword (`8 BITMIME`), an unknown or malformed keyword, octets
+    /// outside ASCII or control characters in the keyword, or a keyword longer than 16
+    /// octets other than `ENHANCEDSTATUSCODES`.
+    #[cold]
+    #[inline(never)]
+    fn read_other_line<'a>(&mut self, mut at: Cursor<'a>, rare: &mut Rare<'a>) {
+        let caps = self;
+        at.skip_blanks();
+        if at.len == 0 {
+            return;
+        }
+        let (len, packed) = scan_word(at);
+        let mut word = &at.buf[..len];
+        at.advance(len);
+        // `AUTH=LOGIN PLAIN`: the keyword and the first mechanism share a word.
+        let mut first = None;
+        if word.len() > 5 && word[4] == b'=' && word[..4].eq_ignore_ascii_case(b"AUTH") {
+            first = Some(&word[5..]);
+            word = &word[..4];
+        }
+        let legacy_auth = first.is_some();
+        let mut params = Params {
+            first,
+            rest: Words(at),
+        };
+        if word.len() == 6 && word.eq_ignore_ascii_case(b"X-EXPS") {
+            rare.x_exps.get_or_insert_with(Vec::new).extend(params);
+            return;
+        }
+        let mut keyword = if legacy_auth {
+            Some(Keyword::Auth)
+        } else if word.len() == 19 {
+            word.eq_ignore_ascii_case(b"ENHANCEDSTATUSCODES")
+                .then_some(Keyword::EnhancedStatusCodes)
+        } else if word.len() <= 16 {
+            Keyword::lookup_packed(word.len(), packed)
+        } else {
+            None
+        };
+        // `8 BITMIME` (Yahoo): a known keyword split by a space.
+        if keyword.is_none() && word.len() < 16 {
+            let mut peek = params.clone();
+            if let Some((next, next_packed)) = peek.next_packed()
+                && let joined = word.len() + next.len()
+                && joined <= 16
+                && let Some(k) =
+                    Keyword::lookup_packed(joined, packed | (next_packed >> (word.len() * 8)))
+            {
+                keyword = Some(k);
+                params = peek;
+                caps.flag(CapabilityAnomaly::SplitKeyword);
+            }
+        }
+        let Some(keyword) = keyword else {
+            if is_ehlo_keyword(word) {
+                caps.keep_unknown(word, params);
+            } else if is_lenient_keyword(word) {
+                caps.flag(CapabilityAnomaly::NonStandardKeyword);
+                caps.keep_unknown(word, params);
+            } else {
+                caps.flag(CapabilityAnomaly::MalformedLine);
+            }
+            return;
+        };
+        if legacy_auth {
+            caps.flag(CapabilityAnomaly::LegacyAuthEquals);
+            caps.keywords |= keyword.bit();
+        } else {
+            caps.add_keyword(keyword, rare);
+        }
+        caps.read_params(keyword, params);
     }
 
     fn read_first_line(&mut self, text: &[u8]) {
