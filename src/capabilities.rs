@@ -489,17 +489,13 @@ pub(crate) const fn pack(word: &[u8]) -> u128 {
     acc
 }
 
-/// [`pack`] of the upper-cased word; `None` when it is longer than 16 octets or empty.
+/// The first 16 octets of `word`, upper-cased, as two big-endian words with the octets past
+/// the word cleared (the halves of [`pack`]ing the upper-cased word).
 #[inline]
-pub(crate) fn pack_upper(word: &[u8]) -> Option<u128> {
-    if word.is_empty() || word.len() > 16 {
-        return None;
-    }
-    let mut acc = 0u128;
-    for (i, b) in word.iter().enumerate() {
-        acc |= u128::from(b.to_ascii_uppercase()) << (120 - 8 * i);
-    }
-    Some(acc)
+pub(crate) fn upper_halves(word: &[u8]) -> (u64, u64) {
+    let head = &word[..word.len().min(16)];
+    let (high, low) = load_block(head);
+    (upper_ascii(high), upper_ascii(low))
 }
 
 /// ```text
@@ -678,39 +674,106 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// The words of a line, split on runs of spaces and tabs.
+/// The words of a line, split on runs of spaces and tabs: the text is `buf[pos..end]`, and
+/// `buf` runs on to the end of the reply (so that words are read eight octets at a time).
 #[derive(Clone)]
-struct Words<'a>(Cursor<'a>);
+struct Words<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    end: usize,
+}
 
-impl<'a> Words<'a> {
-    /// The next word with its first 16 octets packed, upper-cased (see [`pack_upper`]; 0 for
-    /// an empty word), measured and packed in one pass by [`scan_word`].
-    #[inline]
-    fn next_packed(&mut self) -> Option<(&'a [u8], u128)> {
-        let at = &mut self.0;
-        at.skip_blanks();
-        if at.len == 0 {
-            return None;
-        }
-        let (mut len, mut packed) = scan_word(*at);
-        if len < at.len && at.buf[len] == 0 {
-            // The scan stops at NUL as well; words here end only at SP and HT.
-            (len, packed) = word_with_nul(at.text());
-        }
-        let word = &at.buf[..len];
-        at.advance(len);
-        Some((word, packed))
+/// A word of a line, with its first 16 octets upper-cased as two big-endian words, the
+/// octets past the word cleared ([`upper_halves`]).
+#[derive(Clone, Copy)]
+struct Word<'a> {
+    bytes: &'a [u8],
+    high: u64,
+    low: u64,
+}
+
+impl<'a> Word<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        let (high, low) = upper_halves(bytes);
+        Word { bytes, high, low }
+    }
+
+    /// The first 16 octets upper-cased, as [`pack`] packs the upper-cased word.
+    fn packed(&self) -> u128 {
+        (u128::from(self.high) << 64) | u128::from(self.low)
     }
 }
 
-/// [`Words::next_packed`] for a word holding a NUL octet (never on a sane server).
-#[cold]
-fn word_with_nul(text: &[u8]) -> (usize, u128) {
-    let len = text
-        .iter()
-        .position(|b| matches!(b, b' ' | b'\t'))
-        .unwrap_or(text.len());
-    (len, pack_upper(&text[..len.min(16)]).unwrap_or(0))
+impl<'a> Words<'a> {
+    /// The words of the text at `at`.
+    fn new(at: Cursor<'a>) -> Self {
+        Words {
+            buf: at.buf,
+            pos: 0,
+            end: at.len,
+        }
+    }
+
+    /// The next word, measured and upper-cased eight octets at a time.
+    #[inline]
+    fn next_word(&mut self) -> Option<Word<'a>> {
+        let mut pos = self.pos;
+        while pos < self.end && matches!(self.buf[pos], b' ' | b'\t') {
+            pos += 1;
+        }
+        if pos >= self.end {
+            self.pos = pos;
+            return None;
+        }
+        let rest = &self.buf[pos..];
+        let (high, low) = match rest.first_chunk::<16>() {
+            Some(block) => halves(block),
+            None => load_block(rest),
+        };
+        let (len, high, low) = match first_below_bang(high) {
+            Some(n) => (n, upper_ascii(high & keep_octets(n)), 0),
+            None => match first_below_bang(low) {
+                Some(n) => (8 + n, upper_ascii(high), upper_ascii(low & keep_octets(n))),
+                None => return Some(self.long_word(pos)),
+            },
+        };
+        // The word ends at a space or a tab, or with the text (the octet after the text is
+        // CR or LF, below `!`); anything else below `!` or not ASCII is inside the word.
+        let left = self.end - pos;
+        if len == 0 || len > left || (len < left && !matches!(rest[len], b' ' | b'\t')) {
+            return Some(self.long_word(pos));
+        }
+        self.pos = pos + len;
+        Some(Word {
+            bytes: &rest[..len],
+            high,
+            low,
+        })
+    }
+
+    /// [`Words::next_word`] for a word of 16 octets or more, or holding a control character
+    /// or an octet that is not ASCII.
+    #[cold]
+    #[inline(never)]
+    fn long_word(&mut self, pos: usize) -> Word<'a> {
+        let text = &self.buf[pos..self.end];
+        let len = text
+            .iter()
+            .position(|b| matches!(b, b' ' | b'\t'))
+            .unwrap_or(text.len());
+        self.pos = pos + len;
+        Word::new(&text[..len])
+    }
+}
+
+/// Sixteen octets as two big-endian words.
+#[inline(always)]
+fn halves(block: &[u8; 16]) -> (u64, u64) {
+    let (high, low) = block.split_at(8);
+    (
+        u64::from_be_bytes(high.try_into().unwrap_or_default()),
+        u64::from_be_bytes(low.try_into().unwrap_or_default()),
+    )
 }
 
 impl<'a> Iterator for Words<'a> {
@@ -718,7 +781,7 @@ impl<'a> Iterator for Words<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<&'a [u8]> {
-        self.next_packed().map(|(word, _)| word)
+        self.next_word().map(|word| word.bytes)
     }
 }
 
@@ -731,13 +794,19 @@ struct Params<'a> {
 }
 
 impl<'a> Params<'a> {
+    /// The next parameter with its first 16 octets upper-cased.
+    #[inline]
+    fn next_word(&mut self) -> Option<Word<'a>> {
+        match self.first.take() {
+            Some(first) => Some(Word::new(first)),
+            None => self.rest.next_word(),
+        }
+    }
+
     /// The next parameter with its first 16 octets packed, upper-cased.
     #[inline]
     fn next_packed(&mut self) -> Option<(&'a [u8], u128)> {
-        match self.first.take() {
-            Some(first) => Some((first, pack_upper(first).unwrap_or(0))),
-            None => self.rest.next_packed(),
-        }
+        self.next_word().map(|word| (word.bytes, word.packed()))
     }
 }
 
@@ -958,7 +1027,7 @@ impl Capabilities {
                             keyword,
                             Params {
                                 first: None,
-                                rest: Words(rest),
+                                rest: Words::new(rest),
                             },
                         );
                     }
@@ -973,7 +1042,7 @@ impl Capabilities {
                 caps.keywords |= Keyword::Auth.bit();
                 caps.flag(CapabilityAnomaly::AuthFromXExps);
                 for name in mechanisms {
-                    caps.add_mechanism(name, pack_upper(name).unwrap_or(0));
+                    caps.add_mechanism(Word::new(name));
                 }
             }
         }
@@ -1019,7 +1088,7 @@ impl Capabilities {
         let legacy_auth = first.is_some();
         let mut params = Params {
             first,
-            rest: Words(at),
+            rest: Words::new(at),
         };
         if word.len() == 6 && word.eq_ignore_ascii_case(b"X-EXPS") {
             rare.x_exps.get_or_insert_with(Vec::new).extend(params);
@@ -1108,8 +1177,8 @@ impl Capabilities {
             },
             // RFC 4954 s3: `AUTH mechanism *(SP mechanism)`.
             Keyword::Auth => {
-                while let Some((name, packed)) = params.next_packed() {
-                    self.add_mechanism(name, packed);
+                while let Some(word) = params.next_word() {
+                    self.add_mechanism(word);
                 }
             }
             // RFC 2852 s4: `DELIVERBY [min-by-time]`.
@@ -1168,12 +1237,12 @@ impl Capabilities {
         }
     }
 
-    /// Adds an AUTH mechanism; `packed` is its first 16 octets, upper-cased ([`pack_upper`]).
+    /// Adds an AUTH mechanism.
     #[inline]
-    fn add_mechanism(&mut self, name: &[u8], packed: u128) {
-        match Mechanism::lookup_packed(name, packed) {
+    fn add_mechanism(&mut self, name: Word<'_>) {
+        match Mechanism::lookup_halves(name.bytes, name.high, name.low) {
             Some(index) => self.auth_known |= 1 << index,
-            None => self.add_other_mechanism(name),
+            None => self.add_other_mechanism(name.bytes),
         }
     }
 

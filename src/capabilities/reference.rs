@@ -955,7 +955,7 @@ impl Capabilities {
     /// Adds an AUTH mechanism; `packed` is its first 16 octets, upper-cased ([`pack_upper`]).
     #[inline]
     fn add_mechanism(&mut self, name: &[u8], packed: u128) {
-        match Mechanism::lookup_packed(name, packed) {
+        match Mechanism::lookup(name) {
             Some(index) => self.auth_known |= 1 << index,
             None => self.add_other_mechanism(name),
         }
