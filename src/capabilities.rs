@@ -412,7 +412,9 @@ pub struct Capabilities {
     keywords: u64,
     size: Option<u64>,
     auth_known: u32,
-    auth_other: Vec<Mechanism>,
+    /// The offered mechanisms that are not in the table of known names, upper-cased, each
+    /// followed by a space: one allocation for all of them.
+    auth_other: String,
     deliver_by: Option<u32>,
     mt_priority: Option<String>,
     future_release: Option<FutureRelease>,
@@ -1249,17 +1251,41 @@ impl Capabilities {
     /// Adds a mechanism that is not in the table of known names (or is not a name at all).
     #[inline(never)]
     fn add_other_mechanism(&mut self, name: &[u8]) {
-        match Mechanism::from_name(name) {
-            Some(mechanism) if !self.auth_other.contains(&mechanism) => {
-                if self.auth_other.len() == MAX_OTHER_MECHANISMS {
-                    self.flag(CapabilityAnomaly::Truncated);
-                } else {
-                    self.auth_other.push(mechanism);
-                }
-            }
-            Some(_) => {}
-            None => self.flag(CapabilityAnomaly::BadParameter),
+        // What `Mechanism::from_name` accepts: 1 to 20 of `A-Z 0-9 - _`, any case.
+        if name.is_empty()
+            || name.len() > 20
+            || !name
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+        {
+            self.flag(CapabilityAnomaly::BadParameter);
+            return;
         }
+        let mut upper = [0u8; 20];
+        let upper = &mut upper[..name.len()];
+        upper.copy_from_slice(name);
+        upper.make_ascii_uppercase();
+        // Checked above: every octet is ASCII.
+        let upper = std::str::from_utf8(upper).unwrap_or_default();
+        let mut count = 0;
+        for other in self.other_mechanisms() {
+            if other == upper {
+                return;
+            }
+            count += 1;
+        }
+        if count == MAX_OTHER_MECHANISMS {
+            self.flag(CapabilityAnomaly::Truncated);
+            return;
+        }
+        self.auth_other.reserve(upper.len() + 1);
+        self.auth_other.push_str(upper);
+        self.auth_other.push(' ');
+    }
+
+    /// The names in [`Capabilities::auth_other`], in the order they came.
+    fn other_mechanisms(&self) -> impl Iterator<Item = &str> {
+        self.auth_other.split_terminator(' ')
     }
 
     fn keep_unknown<'a>(&mut self, keyword: &[u8], params: impl Iterator<Item = &'a [u8]>) {
@@ -1330,14 +1356,20 @@ impl Capabilities {
         (0..Mechanism::KNOWN_COUNT)
             .filter(|i| self.auth_known & (1 << i) != 0)
             .filter_map(Mechanism::from_known_index)
-            .chain(self.auth_other.iter().cloned())
+            .chain(
+                self.other_mechanisms()
+                    .map(|name| Mechanism::Other(name.to_string())),
+            )
     }
 
     /// Whether `mechanism` was offered.
     pub fn supports_auth(&self, mechanism: &Mechanism) -> bool {
         match mechanism.index() {
             Some(index) => self.auth_known & (1 << index) != 0,
-            None => self.auth_other.contains(mechanism),
+            None => match mechanism {
+                Mechanism::Other(name) => self.other_mechanisms().any(|other| other == name),
+                _ => false,
+            },
         }
     }
 
