@@ -932,7 +932,8 @@ const KEYWORDS: [Slot; 64] = {
 
 /// The hot path of [`Capabilities::from_reply`]: the known keyword a line's text starts
 /// with, and its length, when the text is `KEYWORD` or `KEYWORD SP/HT ...` with an ASCII
-/// keyword in any case. `None` sends the line to [`Capabilities::read_other_line`], which
+/// keyword in any case; for `AUTH=first ...`, [`Keyword::Auth`] and the length of
+/// `AUTH=first`. `None` sends the line to [`Capabilities::read_other_line`], which
 /// handles everything (this is only a shortcut for the lines that need nothing else).
 ///
 /// `buf` is the reply from the text's start on, of which `len` octets are text (the octet
@@ -963,9 +964,17 @@ fn known_keyword(buf: &[u8], len: usize) -> Option<(Keyword, usize)> {
     if word_len < len && !matches!(buf[word_len], b' ' | b'\t') {
         return None;
     }
+    // `AUTH=LOGIN PLAIN` (the legacy form): the keyword and the first mechanism share a
+    // word, which the caller tells by the `=`.
+    const AUTH_EQUALS: u64 = (pack(b"AUTH=") >> 64) as u64;
     let slot = &KEYWORDS[keyword_slot(key_high)];
-    (slot.high == key_high && slot.low == key_low && usize::from(slot.len) == word_len)
-        .then_some((slot.keyword, word_len))
+    if slot.high == key_high && slot.low == key_low && usize::from(slot.len) == word_len {
+        Some((slot.keyword, word_len))
+    } else if key_high & keep_octets(5) == AUTH_EQUALS && word_len > 5 {
+        Some((Keyword::Auth, word_len))
+    } else {
+        None
+    }
 }
 
 /// [`known_keyword`] for a word of 16 octets or more.
@@ -1019,8 +1028,18 @@ impl Capabilities {
             let len = end - start;
             match known_keyword(buf, len) {
                 Some((keyword, word_len)) => {
-                    caps.add_keyword(keyword, &mut rare);
-                    if keyword.bit() & WITH_PARAMS != 0 {
+                    if keyword.bit() & WITH_PARAMS == 0 {
+                        caps.add_keyword(keyword, &mut rare);
+                    } else {
+                        let mut first = None;
+                        if keyword == Keyword::Auth && buf[4] == b'=' {
+                            // `AUTH=first ...`; an `AUTH` line after it is not a repeat.
+                            first = Some(&buf[5..word_len]);
+                            caps.flag(CapabilityAnomaly::LegacyAuthEquals);
+                            caps.keywords |= keyword.bit();
+                        } else {
+                            caps.add_keyword(keyword, &mut rare);
+                        }
                         let rest = Cursor {
                             buf: &buf[word_len..],
                             len: len - word_len,
@@ -1028,7 +1047,7 @@ impl Capabilities {
                         caps.read_params(
                             keyword,
                             Params {
-                                first: None,
+                                first,
                                 rest: Words::new(rest),
                             },
                         );
@@ -1066,7 +1085,7 @@ impl Capabilities {
         self.keywords |= keyword.bit();
     }
 
-    /// A keyword line that [`known_keyword`] does not recognise: leading blanks, `AUTH=`,
+    /// A keyword line that [`known_keyword`] does not recognise: leading blanks,
     /// `X-EXPS`, a split keyword (`8 BITMIME`), an unknown or malformed keyword, octets
     /// outside ASCII or control characters in the keyword, or a keyword longer than 16
     /// octets other than `ENHANCEDSTATUSCODES`.
