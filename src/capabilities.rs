@@ -717,7 +717,7 @@ impl<'a> Words<'a> {
     }
 
     /// The next word, measured and upper-cased eight octets at a time.
-    #[inline]
+    #[inline(always)]
     fn next_word(&mut self) -> Option<Word<'a>> {
         let mut pos = self.pos;
         while pos < self.end && matches!(self.buf[pos], b' ' | b'\t') {
