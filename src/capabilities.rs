@@ -440,13 +440,22 @@ impl FirstLine {
     const INLINE: usize = 86;
 
     fn new(line: &str) -> FirstLine {
-        match u8::try_from(line.len()) {
-            Ok(len) if line.len() <= FirstLine::INLINE => {
-                let mut bytes = [0; FirstLine::INLINE];
-                bytes[..line.len()].copy_from_slice(line.as_bytes());
-                FirstLine::Inline { len, bytes }
-            }
-            _ => FirstLine::Heap(line.into()),
+        if line.len() <= FirstLine::INLINE {
+            return FirstLine::inline(line.as_bytes());
+        }
+        FirstLine::Heap(line.into())
+    }
+
+    /// A line of at most [`FirstLine::INLINE`] octets of valid UTF-8 (ASCII, or from a
+    /// `&str`), kept inline. (Were it not UTF-8, [`FirstLine::as_str`] would read it as empty.)
+    #[inline]
+    fn inline(line: &[u8]) -> FirstLine {
+        let len = line.len().min(FirstLine::INLINE);
+        let mut bytes = [0; FirstLine::INLINE];
+        bytes[..len].copy_from_slice(&line[..len]);
+        FirstLine::Inline {
+            len: len as u8,
+            bytes,
         }
     }
 
@@ -1160,6 +1169,18 @@ impl Capabilities {
     }
 
     fn read_first_line(&mut self, text: &[u8]) {
+        if text.len() <= FirstLine::INLINE && text.is_ascii() {
+            // The usual line: ASCII is UTF-8, so it is kept with no validation pass. The
+            // blanks trimmed are those `str::trim_start` trims in ASCII.
+            let skip = text
+                .iter()
+                .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
+                .count();
+            let trimmed = &text[skip..];
+            self.read_server_name(trimmed);
+            self.first_line = FirstLine::inline(trimmed);
+            return;
+        }
         // Valid UTF-8 (the usual case, checked a word at a time for ASCII) needs no lossy
         // pass, which decodes character by character.
         let lossy;
@@ -1171,17 +1192,23 @@ impl Capabilities {
             }
         };
         let trimmed = text.trim_start();
+        self.read_server_name(trimmed.as_bytes());
+        self.first_line = FirstLine::new(trimmed);
+    }
+
+    /// Where the server name ends in the trimmed first line, and what kind it is.
+    #[inline]
+    fn read_server_name(&mut self, trimmed: &[u8]) {
         // SP and HT are ASCII, so they never occur inside a multi-octet character.
         let name_end = trimmed
-            .bytes()
+            .iter()
             .position(|b| matches!(b, b' ' | b'\t'))
             .unwrap_or(trimmed.len());
-        self.name_kind = match trimmed.as_bytes().first() {
+        self.name_kind = match trimmed.first() {
             _ if name_end == 0 => NameKind::Empty,
             Some(b'[') => NameKind::AddressLiteral,
             _ => NameKind::Domain,
         };
-        self.first_line = FirstLine::new(trimmed);
         self.name_end = name_end;
     }
 
