@@ -412,7 +412,9 @@ pub struct Capabilities {
     keywords: u64,
     size: Option<u64>,
     auth_known: u32,
-    auth_other: Vec<Mechanism>,
+    /// The offered mechanisms that are not in the table of known names, upper-cased, each
+    /// followed by a space: one allocation for all of them.
+    auth_other: String,
     deliver_by: Option<u32>,
     mt_priority: Option<String>,
     future_release: Option<FutureRelease>,
@@ -438,13 +440,22 @@ impl FirstLine {
     const INLINE: usize = 86;
 
     fn new(line: &str) -> FirstLine {
-        match u8::try_from(line.len()) {
-            Ok(len) if line.len() <= FirstLine::INLINE => {
-                let mut bytes = [0; FirstLine::INLINE];
-                bytes[..line.len()].copy_from_slice(line.as_bytes());
-                FirstLine::Inline { len, bytes }
-            }
-            _ => FirstLine::Heap(line.into()),
+        if line.len() <= FirstLine::INLINE {
+            return FirstLine::inline(line.as_bytes());
+        }
+        FirstLine::Heap(line.into())
+    }
+
+    /// A line of at most [`FirstLine::INLINE`] octets of valid UTF-8 (ASCII, or from a
+    /// `&str`), kept inline. (Were it not UTF-8, [`FirstLine::as_str`] would read it as empty.)
+    #[inline]
+    fn inline(line: &[u8]) -> FirstLine {
+        let len = line.len().min(FirstLine::INLINE);
+        let mut bytes = [0; FirstLine::INLINE];
+        bytes[..len].copy_from_slice(&line[..len]);
+        FirstLine::Inline {
+            len: len as u8,
+            bytes,
         }
     }
 
@@ -489,17 +500,13 @@ pub(crate) const fn pack(word: &[u8]) -> u128 {
     acc
 }
 
-/// [`pack`] of the upper-cased word; `None` when it is longer than 16 octets or empty.
+/// The first 16 octets of `word`, upper-cased, as two big-endian words with the octets past
+/// the word cleared (the halves of [`pack`]ing the upper-cased word).
 #[inline]
-pub(crate) fn pack_upper(word: &[u8]) -> Option<u128> {
-    if word.is_empty() || word.len() > 16 {
-        return None;
-    }
-    let mut acc = 0u128;
-    for (i, b) in word.iter().enumerate() {
-        acc |= u128::from(b.to_ascii_uppercase()) << (120 - 8 * i);
-    }
-    Some(acc)
+pub(crate) fn upper_halves(word: &[u8]) -> (u64, u64) {
+    let head = &word[..word.len().min(16)];
+    let (high, low) = load_block(head);
+    (upper_ascii(high), upper_ascii(low))
 }
 
 /// ```text
@@ -678,39 +685,106 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// The words of a line, split on runs of spaces and tabs.
+/// The words of a line, split on runs of spaces and tabs: the text is `buf[pos..end]`, and
+/// `buf` runs on to the end of the reply (so that words are read eight octets at a time).
 #[derive(Clone)]
-struct Words<'a>(Cursor<'a>);
+struct Words<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    end: usize,
+}
 
-impl<'a> Words<'a> {
-    /// The next word with its first 16 octets packed, upper-cased (see [`pack_upper`]; 0 for
-    /// an empty word), measured and packed in one pass by [`scan_word`].
-    #[inline]
-    fn next_packed(&mut self) -> Option<(&'a [u8], u128)> {
-        let at = &mut self.0;
-        at.skip_blanks();
-        if at.len == 0 {
-            return None;
-        }
-        let (mut len, mut packed) = scan_word(*at);
-        if len < at.len && at.buf[len] == 0 {
-            // The scan stops at NUL as well; words here end only at SP and HT.
-            (len, packed) = word_with_nul(at.text());
-        }
-        let word = &at.buf[..len];
-        at.advance(len);
-        Some((word, packed))
+/// A word of a line, with its first 16 octets upper-cased as two big-endian words, the
+/// octets past the word cleared ([`upper_halves`]).
+#[derive(Clone, Copy)]
+struct Word<'a> {
+    bytes: &'a [u8],
+    high: u64,
+    low: u64,
+}
+
+impl<'a> Word<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        let (high, low) = upper_halves(bytes);
+        Word { bytes, high, low }
+    }
+
+    /// The first 16 octets upper-cased, as [`pack`] packs the upper-cased word.
+    fn packed(&self) -> u128 {
+        (u128::from(self.high) << 64) | u128::from(self.low)
     }
 }
 
-/// [`Words::next_packed`] for a word holding a NUL octet (never on a sane server).
-#[cold]
-fn word_with_nul(text: &[u8]) -> (usize, u128) {
-    let len = text
-        .iter()
-        .position(|b| matches!(b, b' ' | b'\t'))
-        .unwrap_or(text.len());
-    (len, pack_upper(&text[..len.min(16)]).unwrap_or(0))
+impl<'a> Words<'a> {
+    /// The words of the text at `at`.
+    fn new(at: Cursor<'a>) -> Self {
+        Words {
+            buf: at.buf,
+            pos: 0,
+            end: at.len,
+        }
+    }
+
+    /// The next word, measured and upper-cased eight octets at a time.
+    #[inline(always)]
+    fn next_word(&mut self) -> Option<Word<'a>> {
+        let mut pos = self.pos;
+        while pos < self.end && matches!(self.buf[pos], b' ' | b'\t') {
+            pos += 1;
+        }
+        if pos >= self.end {
+            self.pos = pos;
+            return None;
+        }
+        let rest = &self.buf[pos..];
+        let (high, low) = match rest.first_chunk::<16>() {
+            Some(block) => halves(block),
+            None => load_block(rest),
+        };
+        let (len, high, low) = match first_below_bang(high) {
+            Some(n) => (n, upper_ascii(high & keep_octets(n)), 0),
+            None => match first_below_bang(low) {
+                Some(n) => (8 + n, upper_ascii(high), upper_ascii(low & keep_octets(n))),
+                None => return Some(self.long_word(pos)),
+            },
+        };
+        // The word ends at a space or a tab, or with the text (the octet after the text is
+        // CR or LF, below `!`); anything else below `!` or not ASCII is inside the word.
+        let left = self.end - pos;
+        if len == 0 || len > left || (len < left && !matches!(rest[len], b' ' | b'\t')) {
+            return Some(self.long_word(pos));
+        }
+        self.pos = pos + len;
+        Some(Word {
+            bytes: &rest[..len],
+            high,
+            low,
+        })
+    }
+
+    /// [`Words::next_word`] for a word of 16 octets or more, or holding a control character
+    /// or an octet that is not ASCII.
+    #[cold]
+    #[inline(never)]
+    fn long_word(&mut self, pos: usize) -> Word<'a> {
+        let text = &self.buf[pos..self.end];
+        let len = text
+            .iter()
+            .position(|b| matches!(b, b' ' | b'\t'))
+            .unwrap_or(text.len());
+        self.pos = pos + len;
+        Word::new(&text[..len])
+    }
+}
+
+/// Sixteen octets as two big-endian words.
+#[inline(always)]
+fn halves(block: &[u8; 16]) -> (u64, u64) {
+    let (high, low) = block.split_at(8);
+    (
+        u64::from_be_bytes(high.try_into().unwrap_or_default()),
+        u64::from_be_bytes(low.try_into().unwrap_or_default()),
+    )
 }
 
 impl<'a> Iterator for Words<'a> {
@@ -718,7 +792,7 @@ impl<'a> Iterator for Words<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<&'a [u8]> {
-        self.next_packed().map(|(word, _)| word)
+        self.next_word().map(|word| word.bytes)
     }
 }
 
@@ -731,13 +805,19 @@ struct Params<'a> {
 }
 
 impl<'a> Params<'a> {
+    /// The next parameter with its first 16 octets upper-cased.
+    #[inline]
+    fn next_word(&mut self) -> Option<Word<'a>> {
+        match self.first.take() {
+            Some(first) => Some(Word::new(first)),
+            None => self.rest.next_word(),
+        }
+    }
+
     /// The next parameter with its first 16 octets packed, upper-cased.
     #[inline]
     fn next_packed(&mut self) -> Option<(&'a [u8], u128)> {
-        match self.first.take() {
-            Some(first) => Some((first, pack_upper(first).unwrap_or(0))),
-            None => self.rest.next_packed(),
-        }
+        self.next_word().map(|word| (word.bytes, word.packed()))
     }
 }
 
@@ -748,6 +828,182 @@ impl<'a> Iterator for Params<'a> {
     fn next(&mut self) -> Option<&'a [u8]> {
         self.first.take().or_else(|| self.rest.next())
     }
+}
+
+/// What the line loop keeps besides the capabilities, for the rare lines.
+#[derive(Default)]
+struct Rare<'a> {
+    /// The words of `X-EXPS` lines, read once every line has been seen.
+    x_exps: Option<Vec<&'a [u8]>>,
+    /// Whether an `AUTH` line (not `AUTH=`) has been seen.
+    saw_auth: bool,
+}
+
+/// The keywords whose parameters [`Capabilities::read_params`] reads.
+const WITH_PARAMS: u64 = Keyword::Size.bit()
+    | Keyword::Auth.bit()
+    | Keyword::DeliverBy.bit()
+    | Keyword::MtPriority.bit()
+    | Keyword::FutureRelease.bit()
+    | Keyword::Limits.bit();
+
+/// One slot of [`KEYWORDS`]: a keyword's first 16 octets as two big-endian words and its
+/// length (0 for an empty slot, which no word matches).
+#[derive(Clone, Copy)]
+struct Slot {
+    high: u64,
+    low: u64,
+    len: u8,
+    keyword: Keyword,
+}
+
+/// The multiplier of the perfect hash of [`KEYWORDS`] (found by search; the table's
+/// construction fails to compile if two names share a slot).
+const KEYWORD_HASH: u64 = 0x3dc8_2944_e4a8_9b21;
+
+/// Where a word's first eight octets (upper-cased, cleared past the word) fall in
+/// [`KEYWORDS`].
+#[inline(always)]
+const fn keyword_slot(high: u64) -> usize {
+    (high.wrapping_mul(KEYWORD_HASH) >> 58) as usize
+}
+
+/// Every keyword of at most 16 octets (and the `SEND` synonyms `SOML` and `SAML`), by
+/// [`keyword_slot`] of its first eight octets.
+const KEYWORDS: [Slot; 64] = {
+    const NAMES: [(&[u8], Keyword); 34] = [
+        (b"SIZE", Keyword::Size),
+        (b"PIPELINING", Keyword::Pipelining),
+        (b"STARTTLS", Keyword::StartTls),
+        (b"AUTH", Keyword::Auth),
+        (b"8BITMIME", Keyword::EightBitMime),
+        (b"SMTPUTF8", Keyword::SmtpUtf8),
+        (b"CHUNKING", Keyword::Chunking),
+        (b"BINARYMIME", Keyword::BinaryMime),
+        (b"DSN", Keyword::Dsn),
+        (b"REQUIRETLS", Keyword::RequireTls),
+        (b"DELIVERBY", Keyword::DeliverBy),
+        (b"MT-PRIORITY", Keyword::MtPriority),
+        (b"FUTURERELEASE", Keyword::FutureRelease),
+        (b"LIMITS", Keyword::Limits),
+        (b"ETRN", Keyword::Etrn),
+        (b"ATRN", Keyword::Atrn),
+        (b"VRFY", Keyword::Vrfy),
+        (b"EXPN", Keyword::Expn),
+        (b"HELP", Keyword::Help),
+        (b"BURL", Keyword::Burl),
+        (b"CHECKPOINT", Keyword::Checkpoint),
+        (b"CONNEG", Keyword::Conneg),
+        (b"CONPERM", Keyword::Conperm),
+        (b"MTRK", Keyword::Mtrk),
+        (b"NO-SOLICITING", Keyword::NoSoliciting),
+        (b"RRVS", Keyword::Rrvs),
+        (b"TURN", Keyword::Turn),
+        (b"SEND", Keyword::Send),
+        (b"SOML", Keyword::Send),
+        (b"SAML", Keyword::Send),
+        (b"VERB", Keyword::Verb),
+        (b"ONEX", Keyword::Onex),
+        (b"UTF8SMTP", Keyword::Utf8Smtp),
+        // Longer than 16 octets: its first 16 here, the rest checked by `known_keyword`.
+        (b"ENHANCEDSTATUSCODES", Keyword::EnhancedStatusCodes),
+    ];
+    let mut table = [Slot {
+        high: 0,
+        low: 0,
+        len: 0,
+        keyword: Keyword::Size,
+    }; 64];
+    let mut i = 0;
+    while i < NAMES.len() {
+        let (name, keyword) = NAMES[i];
+        let packed = pack(if name.len() > 16 {
+            name.split_at(16).0
+        } else {
+            name
+        });
+        let high = (packed >> 64) as u64;
+        let slot = keyword_slot(high);
+        assert!(
+            table[slot].len == 0,
+            "two keywords share a slot: change KEYWORD_HASH"
+        );
+        table[slot] = Slot {
+            high,
+            low: packed as u64,
+            len: name.len() as u8,
+            keyword,
+        };
+        i += 1;
+    }
+    table
+};
+
+/// The hot path of [`Capabilities::from_reply`]: the known keyword a line's text starts
+/// with, and its length, when the text is `KEYWORD` or `KEYWORD SP/HT ...` with an ASCII
+/// keyword in any case; for `AUTH=first ...`, [`Keyword::Auth`] and the length of
+/// `AUTH=first`. `None` sends the line to [`Capabilities::read_other_line`], which
+/// handles everything (this is only a shortcut for the lines that need nothing else).
+///
+/// `buf` is the reply from the text's start on, of which `len` octets are text (the octet
+/// after the text is CR or LF).
+#[inline(always)]
+fn known_keyword(buf: &[u8], len: usize) -> Option<(Keyword, usize)> {
+    let (high, low) = match buf.first_chunk::<16>() {
+        Some(block) => {
+            let (high, low) = block.split_at(8);
+            (
+                u64::from_be_bytes(high.try_into().unwrap_or_default()),
+                u64::from_be_bytes(low.try_into().unwrap_or_default()),
+            )
+        }
+        None => load_block(buf),
+    };
+    // The word ends at the first octet below `!` (or with the high bit set); the text ends
+    // with one (CR or LF follows it), so the word never runs past the text.
+    let (word_len, key_high, key_low) = match first_below_bang(high) {
+        Some(0) => return None,
+        Some(n) => (n, upper_ascii(high & keep_octets(n)), 0),
+        None => match first_below_bang(low) {
+            Some(n) => (8 + n, upper_ascii(high), upper_ascii(low & keep_octets(n))),
+            // Longer than 15 octets (or not ASCII): only ENHANCEDSTATUSCODES is known.
+            None => return enhanced_status_codes(buf, len, high, low),
+        },
+    };
+    if word_len < len && !matches!(buf[word_len], b' ' | b'\t') {
+        return None;
+    }
+    // `AUTH=LOGIN PLAIN` (the legacy form): the keyword and the first mechanism share a
+    // word, which the caller tells by the `=`.
+    const AUTH_EQUALS: u64 = (pack(b"AUTH=") >> 64) as u64;
+    let slot = &KEYWORDS[keyword_slot(key_high)];
+    if slot.high == key_high && slot.low == key_low && usize::from(slot.len) == word_len {
+        Some((slot.keyword, word_len))
+    } else if key_high & keep_octets(5) == AUTH_EQUALS && word_len > 5 {
+        Some((Keyword::Auth, word_len))
+    } else {
+        None
+    }
+}
+
+/// [`known_keyword`] for a word of 16 octets or more.
+#[inline(never)]
+fn enhanced_status_codes(buf: &[u8], len: usize, high: u64, low: u64) -> Option<(Keyword, usize)> {
+    const NAME: &[u8; 19] = b"ENHANCEDSTATUSCODES";
+    const SLOT: Slot =
+        KEYWORDS[keyword_slot(u64::from_be_bytes(*NAME.first_chunk::<8>().unwrap()))];
+    if upper_ascii(high) != SLOT.high || upper_ascii(low) != SLOT.low || len < 19 {
+        return None;
+    }
+    let tail = &buf[16..19];
+    (tail.eq_ignore_ascii_case(b"DES") && (len == 19 || matches!(buf[19], b' ' | b'\t')))
+        .then_some((Keyword::EnhancedStatusCodes, 19))
+}
+
+/// A mask keeping the first `n` (0 to 7) octets of a big-endian word.
+#[inline(always)]
+fn keep_octets(n: usize) -> u64 {
+    !(u64::MAX >> (n * 8))
 }
 
 fn parse_u64(digits: &[u8]) -> Option<u64> {
@@ -774,98 +1030,157 @@ impl Capabilities {
         if let Some((start, end)) = lines.next() {
             caps.read_first_line(&raw[start..end]);
         }
-        let mut x_exps: Option<Vec<&[u8]>> = None;
-        let mut saw_auth = false;
+        let mut rare = Rare::default();
         for (start, end) in lines {
-            let mut at = Cursor {
-                buf: &raw[start..],
-                len: end - start,
-            };
-            at.skip_blanks();
-            if at.len == 0 {
-                continue;
-            }
-            let (len, packed) = scan_word(at);
-            let mut word = &at.buf[..len];
-            at.advance(len);
-            // `AUTH=LOGIN PLAIN`: the keyword and the first mechanism share a word.
-            let mut first = None;
-            if word.len() > 5 && word[4] == b'=' && word[..4].eq_ignore_ascii_case(b"AUTH") {
-                first = Some(&word[5..]);
-                word = &word[..4];
-            }
-            let legacy_auth = first.is_some();
-            let mut params = Params {
-                first,
-                rest: Words(at),
-            };
-            if word.len() == 6 && word.eq_ignore_ascii_case(b"X-EXPS") {
-                x_exps.get_or_insert_with(Vec::new).extend(params);
-                continue;
-            }
-            let mut keyword = if legacy_auth {
-                Some(Keyword::Auth)
-            } else if word.len() == 19 {
-                word.eq_ignore_ascii_case(b"ENHANCEDSTATUSCODES")
-                    .then_some(Keyword::EnhancedStatusCodes)
-            } else if word.len() <= 16 {
-                Keyword::lookup_packed(word.len(), packed)
-            } else {
-                None
-            };
-            // `8 BITMIME` (Yahoo): a known keyword split by a space.
-            if keyword.is_none() && word.len() < 16 {
-                let mut peek = params.clone();
-                if let Some((next, next_packed)) = peek.next_packed()
-                    && let joined = word.len() + next.len()
-                    && joined <= 16
-                    && let Some(k) =
-                        Keyword::lookup_packed(joined, packed | (next_packed >> (word.len() * 8)))
-                {
-                    keyword = Some(k);
-                    params = peek;
-                    caps.flag(CapabilityAnomaly::SplitKeyword);
+            // `buf` runs on past the text (to the end of the reply); `len` octets are text.
+            let buf = &raw[start..];
+            let len = end - start;
+            match known_keyword(buf, len) {
+                Some((keyword, word_len)) => {
+                    if keyword.bit() & WITH_PARAMS == 0 {
+                        caps.add_keyword(keyword, &mut rare);
+                    } else {
+                        let mut first = None;
+                        if keyword == Keyword::Auth && buf[4] == b'=' {
+                            // `AUTH=first ...`; an `AUTH` line after it is not a repeat.
+                            first = Some(&buf[5..word_len]);
+                            caps.flag(CapabilityAnomaly::LegacyAuthEquals);
+                            caps.keywords |= keyword.bit();
+                        } else {
+                            caps.add_keyword(keyword, &mut rare);
+                        }
+                        let rest = Cursor {
+                            buf: &buf[word_len..],
+                            len: len - word_len,
+                        };
+                        caps.read_params(
+                            keyword,
+                            Params {
+                                first,
+                                rest: Words::new(rest),
+                            },
+                        );
+                    }
                 }
+                None => caps.read_other_line(Cursor { buf, len }, &mut rare),
             }
-            let Some(keyword) = keyword else {
-                if is_ehlo_keyword(word) {
-                    caps.keep_unknown(word, params);
-                } else if is_lenient_keyword(word) {
-                    caps.flag(CapabilityAnomaly::NonStandardKeyword);
-                    caps.keep_unknown(word, params);
-                } else {
-                    caps.flag(CapabilityAnomaly::MalformedLine);
-                }
-                continue;
-            };
-            // An `AUTH` line after an `AUTH=` line is the usual legacy pairing, not a repeat.
-            let pairs_with_legacy = keyword == Keyword::Auth && !saw_auth;
-            if legacy_auth {
-                caps.flag(CapabilityAnomaly::LegacyAuthEquals);
-            } else if caps.has(keyword) && !pairs_with_legacy {
-                caps.flag(CapabilityAnomaly::DuplicateKeyword);
-            }
-            if keyword == Keyword::Auth && !legacy_auth {
-                saw_auth = true;
-            }
-            caps.keywords |= keyword.bit();
-            caps.read_params(keyword, params);
         }
-        if let Some(mechanisms) = x_exps {
+        if let Some(mechanisms) = rare.x_exps {
             if caps.has(Keyword::Auth) {
                 caps.keep_unknown(b"X-EXPS", mechanisms.iter().copied());
             } else {
                 caps.keywords |= Keyword::Auth.bit();
                 caps.flag(CapabilityAnomaly::AuthFromXExps);
                 for name in mechanisms {
-                    caps.add_mechanism(name, pack_upper(name).unwrap_or(0));
+                    caps.add_mechanism(Word::new(name));
                 }
             }
         }
         caps
     }
 
+    /// Records a keyword line (not `AUTH=`), flagging a repeat.
+    #[inline(always)]
+    fn add_keyword(&mut self, keyword: Keyword, rare: &mut Rare<'_>) {
+        // An `AUTH` line after an `AUTH=` line is the usual legacy pairing, not a repeat.
+        let repeat = if keyword == Keyword::Auth {
+            std::mem::replace(&mut rare.saw_auth, true)
+        } else {
+            true
+        };
+        if self.keywords & keyword.bit() != 0 && repeat {
+            self.flag(CapabilityAnomaly::DuplicateKeyword);
+        }
+        self.keywords |= keyword.bit();
+    }
+
+    /// A keyword line that [`known_keyword`] does not recognise: leading blanks,
+    /// `X-EXPS`, a split keyword (`8 BITMIME`), an unknown or malformed keyword, octets
+    /// outside ASCII or control characters in the keyword, or a keyword longer than 16
+    /// octets other than `ENHANCEDSTATUSCODES`.
+    #[cold]
+    #[inline(never)]
+    fn read_other_line<'a>(&mut self, mut at: Cursor<'a>, rare: &mut Rare<'a>) {
+        let caps = self;
+        at.skip_blanks();
+        if at.len == 0 {
+            return;
+        }
+        let (len, packed) = scan_word(at);
+        let mut word = &at.buf[..len];
+        at.advance(len);
+        // `AUTH=LOGIN PLAIN`: the keyword and the first mechanism share a word.
+        let mut first = None;
+        if word.len() > 5 && word[4] == b'=' && word[..4].eq_ignore_ascii_case(b"AUTH") {
+            first = Some(&word[5..]);
+            word = &word[..4];
+        }
+        let legacy_auth = first.is_some();
+        let mut params = Params {
+            first,
+            rest: Words::new(at),
+        };
+        if word.len() == 6 && word.eq_ignore_ascii_case(b"X-EXPS") {
+            rare.x_exps.get_or_insert_with(Vec::new).extend(params);
+            return;
+        }
+        let mut keyword = if legacy_auth {
+            Some(Keyword::Auth)
+        } else if word.len() == 19 {
+            word.eq_ignore_ascii_case(b"ENHANCEDSTATUSCODES")
+                .then_some(Keyword::EnhancedStatusCodes)
+        } else if word.len() <= 16 {
+            Keyword::lookup_packed(word.len(), packed)
+        } else {
+            None
+        };
+        // `8 BITMIME` (Yahoo): a known keyword split by a space.
+        if keyword.is_none() && word.len() < 16 {
+            let mut peek = params.clone();
+            if let Some((next, next_packed)) = peek.next_packed()
+                && let joined = word.len() + next.len()
+                && joined <= 16
+                && let Some(k) =
+                    Keyword::lookup_packed(joined, packed | (next_packed >> (word.len() * 8)))
+            {
+                keyword = Some(k);
+                params = peek;
+                caps.flag(CapabilityAnomaly::SplitKeyword);
+            }
+        }
+        let Some(keyword) = keyword else {
+            if is_ehlo_keyword(word) {
+                caps.keep_unknown(word, params);
+            } else if is_lenient_keyword(word) {
+                caps.flag(CapabilityAnomaly::NonStandardKeyword);
+                caps.keep_unknown(word, params);
+            } else {
+                caps.flag(CapabilityAnomaly::MalformedLine);
+            }
+            return;
+        };
+        if legacy_auth {
+            caps.flag(CapabilityAnomaly::LegacyAuthEquals);
+            caps.keywords |= keyword.bit();
+        } else {
+            caps.add_keyword(keyword, rare);
+        }
+        caps.read_params(keyword, params);
+    }
+
     fn read_first_line(&mut self, text: &[u8]) {
+        if text.len() <= FirstLine::INLINE && text.is_ascii() {
+            // The usual line: ASCII is UTF-8, so it is kept with no validation pass. The
+            // blanks trimmed are those `str::trim_start` trims in ASCII.
+            let skip = text
+                .iter()
+                .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
+                .count();
+            let trimmed = &text[skip..];
+            self.read_server_name(trimmed);
+            self.first_line = FirstLine::inline(trimmed);
+            return;
+        }
         // Valid UTF-8 (the usual case, checked a word at a time for ASCII) needs no lossy
         // pass, which decodes character by character.
         let lossy;
@@ -877,17 +1192,23 @@ impl Capabilities {
             }
         };
         let trimmed = text.trim_start();
+        self.read_server_name(trimmed.as_bytes());
+        self.first_line = FirstLine::new(trimmed);
+    }
+
+    /// Where the server name ends in the trimmed first line, and what kind it is.
+    #[inline]
+    fn read_server_name(&mut self, trimmed: &[u8]) {
         // SP and HT are ASCII, so they never occur inside a multi-octet character.
         let name_end = trimmed
-            .bytes()
+            .iter()
             .position(|b| matches!(b, b' ' | b'\t'))
             .unwrap_or(trimmed.len());
-        self.name_kind = match trimmed.as_bytes().first() {
+        self.name_kind = match trimmed.first() {
             _ if name_end == 0 => NameKind::Empty,
             Some(b'[') => NameKind::AddressLiteral,
             _ => NameKind::Domain,
         };
-        self.first_line = FirstLine::new(trimmed);
         self.name_end = name_end;
     }
 
@@ -904,8 +1225,8 @@ impl Capabilities {
             },
             // RFC 4954 s3: `AUTH mechanism *(SP mechanism)`.
             Keyword::Auth => {
-                while let Some((name, packed)) = params.next_packed() {
-                    self.add_mechanism(name, packed);
+                while let Some(word) = params.next_word() {
+                    self.add_mechanism(word);
                 }
             }
             // RFC 2852 s4: `DELIVERBY [min-by-time]`.
@@ -964,29 +1285,53 @@ impl Capabilities {
         }
     }
 
-    /// Adds an AUTH mechanism; `packed` is its first 16 octets, upper-cased ([`pack_upper`]).
+    /// Adds an AUTH mechanism.
     #[inline]
-    fn add_mechanism(&mut self, name: &[u8], packed: u128) {
-        match Mechanism::lookup_packed(name, packed) {
+    fn add_mechanism(&mut self, name: Word<'_>) {
+        match Mechanism::lookup_halves(name.bytes, name.high, name.low) {
             Some(index) => self.auth_known |= 1 << index,
-            None => self.add_other_mechanism(name),
+            None => self.add_other_mechanism(name.bytes),
         }
     }
 
     /// Adds a mechanism that is not in the table of known names (or is not a name at all).
     #[inline(never)]
     fn add_other_mechanism(&mut self, name: &[u8]) {
-        match Mechanism::from_name(name) {
-            Some(mechanism) if !self.auth_other.contains(&mechanism) => {
-                if self.auth_other.len() == MAX_OTHER_MECHANISMS {
-                    self.flag(CapabilityAnomaly::Truncated);
-                } else {
-                    self.auth_other.push(mechanism);
-                }
-            }
-            Some(_) => {}
-            None => self.flag(CapabilityAnomaly::BadParameter),
+        // What `Mechanism::from_name` accepts: 1 to 20 of `A-Z 0-9 - _`, any case.
+        if name.is_empty()
+            || name.len() > 20
+            || !name
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+        {
+            self.flag(CapabilityAnomaly::BadParameter);
+            return;
         }
+        let mut upper = [0u8; 20];
+        let upper = &mut upper[..name.len()];
+        upper.copy_from_slice(name);
+        upper.make_ascii_uppercase();
+        // Checked above: every octet is ASCII.
+        let upper = std::str::from_utf8(upper).unwrap_or_default();
+        let mut count = 0;
+        for other in self.other_mechanisms() {
+            if other == upper {
+                return;
+            }
+            count += 1;
+        }
+        if count == MAX_OTHER_MECHANISMS {
+            self.flag(CapabilityAnomaly::Truncated);
+            return;
+        }
+        self.auth_other.reserve(upper.len() + 1);
+        self.auth_other.push_str(upper);
+        self.auth_other.push(' ');
+    }
+
+    /// The names in [`Capabilities::auth_other`], in the order they came.
+    fn other_mechanisms(&self) -> impl Iterator<Item = &str> {
+        self.auth_other.split_terminator(' ')
     }
 
     fn keep_unknown<'a>(&mut self, keyword: &[u8], params: impl Iterator<Item = &'a [u8]>) {
@@ -1057,14 +1402,20 @@ impl Capabilities {
         (0..Mechanism::KNOWN_COUNT)
             .filter(|i| self.auth_known & (1 << i) != 0)
             .filter_map(Mechanism::from_known_index)
-            .chain(self.auth_other.iter().cloned())
+            .chain(
+                self.other_mechanisms()
+                    .map(|name| Mechanism::Other(name.to_string())),
+            )
     }
 
     /// Whether `mechanism` was offered.
     pub fn supports_auth(&self, mechanism: &Mechanism) -> bool {
         match mechanism.index() {
             Some(index) => self.auth_known & (1 << index) != 0,
-            None => self.auth_other.contains(mechanism),
+            None => match mechanism {
+                Mechanism::Other(name) => self.other_mechanisms().any(|other| other == name),
+                _ => false,
+            },
         }
     }
 
@@ -1163,6 +1514,9 @@ impl fmt::Debug for Capabilities {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod reference;
 
 #[cfg(test)]
 mod tests;

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::capabilities::{pack, pack_upper};
+use crate::capabilities::{pack, upper_halves};
 
 /// A SASL mechanism name. Names are case-insensitive on the wire (RFC 4422 s3.1) and are
 /// kept here in their registered upper-case spelling; unknown names are kept as
@@ -67,6 +67,59 @@ const KNOWN: &[(&str, Mechanism)] = &[
     ("XOAUTH", Mechanism::XOAuth),
 ];
 
+/// The multiplier of the perfect hash of [`KNOWN`] (found by search; building
+/// [`MECHANISM_SLOTS`] fails to compile if two names share a slot).
+const MECHANISM_HASH: u64 = 0xdc38_f519_b917_51db;
+
+/// Where a name's first 16 octets (upper-cased, big-endian halves) fall in [`MECHANISM_SLOTS`].
+#[inline(always)]
+const fn mechanism_slot(high: u64, low: u64) -> usize {
+    ((high ^ low.rotate_left(1)).wrapping_mul(MECHANISM_HASH) >> 59) as usize
+}
+
+/// One slot of [`MECHANISM_SLOTS`]: a known name's first 16 octets, its length (0 for an
+/// empty slot) and its index in [`KNOWN`].
+#[derive(Clone, Copy)]
+struct MechanismSlot {
+    high: u64,
+    low: u64,
+    len: u8,
+    index: u8,
+}
+
+/// The known names by [`mechanism_slot`].
+const MECHANISM_SLOTS: [MechanismSlot; 32] = {
+    let mut table = [MechanismSlot {
+        high: 0,
+        low: 0,
+        len: 0,
+        index: 0,
+    }; 32];
+    let mut i = 0;
+    while i < KNOWN.len() {
+        let name = KNOWN[i].0.as_bytes();
+        let packed = pack(if name.len() > 16 {
+            name.split_at(16).0
+        } else {
+            name
+        });
+        let (high, low) = ((packed >> 64) as u64, packed as u64);
+        let slot = mechanism_slot(high, low);
+        assert!(
+            table[slot].len == 0,
+            "two mechanisms share a slot: change MECHANISM_HASH"
+        );
+        table[slot] = MechanismSlot {
+            high,
+            low,
+            len: name.len() as u8,
+            index: i as u8,
+        };
+        i += 1;
+    }
+    table
+};
+
 impl Mechanism {
     /// Reads a mechanism name, case-insensitively. `None` unless the name is a valid SASL
     /// mechanism name (RFC 4422 s3.1: 1 to 20 of `A-Z 0-9 - _`, any case accepted).
@@ -86,63 +139,28 @@ impl Mechanism {
         })
     }
 
-    /// The position in the table of known names of a name in any case, without allocating
-    /// (names of up to 16 octets are packed into an integer and matched as one).
+    /// The position in the table of known names of a name in any case, without allocating.
     pub(crate) fn lookup(name: &[u8]) -> Option<usize> {
-        if name.len() > 16 {
-            return Self::lookup_packed(name, 0);
-        }
-        Self::lookup_packed(name, pack_upper(name)?)
+        let (high, low) = upper_halves(name);
+        Self::lookup_halves(name, high, low)
     }
 
-    /// [`Mechanism::lookup`] for a name whose first 16 octets are already packed, upper-cased
-    /// (as the EHLO word scan packs them); `packed` is ignored for longer names.
+    /// [`Mechanism::lookup`] for a name whose first 16 octets are already upper-cased, as two
+    /// big-endian words with the octets past the name cleared ([`upper_halves`]), as the EHLO
+    /// word scan reads them: one multiply finds the only known name it can be.
     #[inline]
-    pub(crate) fn lookup_packed(name: &[u8], packed: u128) -> Option<usize> {
-        if name.is_empty() {
+    pub(crate) fn lookup_halves(name: &[u8], high: u64, low: u64) -> Option<usize> {
+        let slot = &MECHANISM_SLOTS[mechanism_slot(high, low)];
+        if usize::from(slot.len) != name.len() || slot.high != high || slot.low != low {
             return None;
         }
-        if name.len() > 16 {
-            return [6, 8]
-                .into_iter()
-                .find(|&i| KNOWN[i].0.as_bytes().eq_ignore_ascii_case(name));
-        }
-        const PLAIN: u128 = pack(b"PLAIN");
-        const LOGIN: u128 = pack(b"LOGIN");
-        const XOAUTH2: u128 = pack(b"XOAUTH2");
-        const OAUTHBEARER: u128 = pack(b"OAUTHBEARER");
-        const CRAM_MD5: u128 = pack(b"CRAM-MD5");
-        const SCRAM_SHA_256: u128 = pack(b"SCRAM-SHA-256");
-        const SCRAM_SHA_1: u128 = pack(b"SCRAM-SHA-1");
-        const SCRAM_SHA_1_PLUS: u128 = pack(b"SCRAM-SHA-1-PLUS");
-        const DIGEST_MD5: u128 = pack(b"DIGEST-MD5");
-        const CRAM_SHA1: u128 = pack(b"CRAM-SHA1");
-        const GSSAPI: u128 = pack(b"GSSAPI");
-        const NTLM: u128 = pack(b"NTLM");
-        const EXTERNAL: u128 = pack(b"EXTERNAL");
-        const ANONYMOUS: u128 = pack(b"ANONYMOUS");
-        const XOAUTH: u128 = pack(b"XOAUTH");
-        // Packed names are left-aligned, so a name with trailing NULs packs like the name
-        // without them: the length must match too.
-        let index = match packed {
-            PLAIN => 0,
-            LOGIN => 1,
-            XOAUTH2 => 2,
-            OAUTHBEARER => 3,
-            CRAM_MD5 => 4,
-            SCRAM_SHA_256 => 5,
-            SCRAM_SHA_1 => 7,
-            SCRAM_SHA_1_PLUS => 8,
-            DIGEST_MD5 => 9,
-            CRAM_SHA1 => 10,
-            GSSAPI => 11,
-            NTLM => 12,
-            EXTERNAL => 13,
-            ANONYMOUS => 14,
-            XOAUTH => 15,
-            _ => return None,
-        };
-        (KNOWN[index].0.len() == name.len()).then_some(index)
+        let index = usize::from(slot.index);
+        // Names are never empty, and empty slots have length 0; longer than 16 octets
+        // (SCRAM-SHA-256-PLUS), the rest of the name must match too.
+        (!name.is_empty()
+            && (name.len() <= 16
+                || KNOWN[index].0.as_bytes()[16..].eq_ignore_ascii_case(&name[16..])))
+        .then_some(index)
     }
 
     /// The known mechanism at `index` of the table (see `Mechanism::lookup`).

@@ -304,3 +304,203 @@ proptest! {
         }
     }
 }
+
+/// Everything the public API says about a reading, as text, for both the current reader and
+/// the frozen reference (`super::reference`), whose types differ but print alike.
+macro_rules! describe {
+    ($c:expr) => {{
+        let c = $c;
+        let unknown: Vec<(String, Vec<String>)> = c
+            .unknown()
+            .iter()
+            .map(|e| (e.keyword().to_string(), e.params().to_vec()))
+            .collect();
+        let limits = c.limits();
+        format!(
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            c.server_name(),
+            c.greeting(),
+            c.keywords().map(|k| k.to_string()).collect::<Vec<_>>(),
+            c.size(),
+            c.size_advertised(),
+            c.auth_mechanisms().collect::<Vec<_>>(),
+            unknown,
+            c.anomalies().map(|a| a.to_string()).collect::<Vec<_>>(),
+            c.deliver_by(),
+            c.mt_priority_profile(),
+            c.future_release()
+                .map(|f| (f.max_interval, f.max_date_time.clone())),
+            (limits.rcpt_max, limits.mail_max, limits.rcpt_domain_max),
+            c.supports_auth(&Mechanism::Other("PLAIN-CLIENTTOKEN".into())),
+            c
+        )
+    }};
+}
+
+fn agrees_with_reference(wire: &[u8]) -> Result<(), TestCaseError> {
+    if let Ok(Decoded::Complete { value, .. }) = parse_reply(wire, &ReplyLimits::default()) {
+        let now = describe!(Capabilities::from_reply(&value));
+        let then = describe!(super::reference::Capabilities::from_reply(&value));
+        prop_assert_eq!(now, then, "{:?}", String::from_utf8_lossy(wire));
+    }
+    Ok(())
+}
+
+/// One word of an EHLO-like line: mostly keywords, mechanisms and parameters in any case,
+/// sometimes arbitrary octets.
+fn ehlo_word() -> impl Strategy<Value = Vec<u8>> {
+    let named = prop_oneof![
+        (0..Keyword::ALL.len()).prop_map(|i| Keyword::ALL[i].as_str().to_string()),
+        prop::sample::select(vec![
+            "AUTH",
+            "AUTH=PLAIN",
+            "AUTH=LOGIN",
+            "auth=login",
+            "AUTH=",
+            "X-EXPS",
+            "x-exps",
+            "8",
+            "BITMIME",
+            "bitmime",
+            "8BIT",
+            "MIME",
+            "SOML",
+            "SAML",
+            "PLAIN",
+            "LOGIN",
+            "XOAUTH2",
+            "PLAIN-CLIENTTOKEN",
+            "OAUTHBEARER",
+            "XOAUTH",
+            "CRAM-MD5",
+            "SCRAM-SHA-256",
+            "SCRAM-SHA-256-PLUS",
+            "SCRAM-SHA-1-PLUS",
+            "GSSAPI",
+            "NTLM",
+            "0",
+            "35882577",
+            "99999999999999999999",
+            "12x",
+            "RCPTMAX=10",
+            "MAILMAX=0",
+            "rcptdomainmax=7",
+            "FOO=1",
+            "2025-01-01T00:00:00Z",
+            "604800",
+            "PIPE_CONNECT",
+            "XCLIENT",
+            "X-LINK2STATE",
+            "ENHANCEDSTATUSCODESX",
+            "ENHANCEDSTATUSCODE",
+            "[192.0.2.1]",
+            "ENHANCEDSTATUS",
+            "PIPELININGS",
+            "STARTTL",
+            "-X",
+            "_X",
+            "\u{e9}t\u{e9}",
+        ])
+        .prop_map(str::to_string),
+        "[A-Za-z0-9_=.-]{1,24}",
+    ]
+    .prop_flat_map(|w: String| {
+        (
+            Just(w.clone()),
+            proptest::collection::vec(any::<bool>(), w.len()),
+        )
+    })
+    .prop_map(|(w, lower)| {
+        w.bytes()
+            .zip(lower)
+            .map(|(b, l)| if l { b.to_ascii_lowercase() } else { b })
+            .collect::<Vec<u8>>()
+    });
+    prop_oneof![
+        8 => named,
+        1 => proptest::collection::vec(
+            any::<u8>().prop_filter("no line ends", |b| *b != b'\r' && *b != b'\n'),
+            0..20
+        ),
+        1 => proptest::collection::vec(prop::sample::select(vec![b'\0', b'\t', b' ', 0xc3, 0xa9, b'A', 0x7f]), 1..4),
+    ]
+}
+
+fn ehlo_line() -> impl Strategy<Value = Vec<u8>> {
+    (
+        prop::sample::select(vec![&b""[..], b"", b"", b" ", b"\t", b"  "]),
+        proptest::collection::vec(
+            (
+                ehlo_word(),
+                prop::sample::select(vec![&b" "[..], b" ", b" ", b"\t", b"  ", b" \t"]),
+            ),
+            0..6,
+        ),
+        prop::sample::select(vec![&b""[..], b"", b"", b" ", b"\t"]),
+    )
+        .prop_map(|(lead, words, trail)| {
+            let mut line = lead.to_vec();
+            for (i, (word, sep)) in words.iter().enumerate() {
+                if i > 0 {
+                    line.extend_from_slice(sep);
+                }
+                line.extend_from_slice(word);
+            }
+            line.extend_from_slice(trail);
+            line
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4000))]
+
+    #[test]
+    fn the_reader_agrees_with_the_reference(
+        first in ehlo_line(),
+        lines in proptest::collection::vec((ehlo_line(), 0..20u8), 0..24),
+        last_bare in any::<bool>(),
+    ) {
+        let mut wire = b"250-".to_vec();
+        wire.extend_from_slice(&first);
+        wire.extend_from_slice(b"\r\n");
+        for (line, shape) in &lines {
+            match shape {
+                0 => wire.extend_from_slice(b"\r\n"),
+                1 => wire.extend_from_slice(b"250-\r\n"),
+                2 => {
+                    wire.extend_from_slice(b"251-");
+                    wire.extend_from_slice(line);
+                    wire.extend_from_slice(b"\n");
+                }
+                _ => {
+                    wire.extend_from_slice(b"250-");
+                    wire.extend_from_slice(line);
+                    wire.extend_from_slice(b"\r\n");
+                }
+            }
+        }
+        wire.extend_from_slice(if last_bare { b"250\r\n" } else { b"250 HELP\r\n" });
+        agrees_with_reference(&wire)?;
+        // The same reply with its last keyword line ending the reply (short tails).
+        if let Some((line, _)) = lines.last() {
+            let mut short = b"250-x\r\n250 ".to_vec();
+            short.extend_from_slice(line);
+            short.extend_from_slice(b"\r\n");
+            agrees_with_reference(&short)?;
+        }
+    }
+}
+
+#[test]
+fn the_corpus_agrees_with_the_reference() {
+    let corpus = include_str!("../../tests/data/replies.jsonl");
+    for line in corpus.lines() {
+        let entry: serde_json::Value = serde_json::from_str(line).unwrap();
+        let text = entry["reply"].as_str().unwrap();
+        let mut wire = text.to_string();
+        if !wire.ends_with('\n') {
+            wire.push_str("\r\n");
+        }
+        agrees_with_reference(wire.as_bytes()).unwrap();
+    }
+}
