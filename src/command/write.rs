@@ -144,16 +144,14 @@ fn write_hello(verb: &[u8; 5], domain: &Domain, out: &mut Vec<u8>) {
 /// octets and every parameter of [`MailParams::is_plain`] at its longest.
 const MAIL_PLAIN_MAX: usize = b"MAIL FROM:".len()
     + MAX_PATH_LENGTH
-    + SIZE_CHUNK
+    + b" SIZE=".len()
+    + 20
     + b" BODY=BINARYMIME".len()
     + b" RET=FULL".len()
     + b" SMTPUTF8".len()
     + b" REQUIRETLS".len()
     + 2;
 const _: () = assert!(MAIL_PLAIN_MAX <= RFC_COMMAND_LINE_LENGTH);
-
-/// ` SIZE=` and up to 20 digits (RFC 1870 s3), as one fixed-size chunk.
-const SIZE_CHUNK: usize = 26;
 
 /// 10^0 to 10^19.
 const POWERS_OF_TEN: [u64; 20] = {
@@ -177,31 +175,45 @@ fn decimal_digits(value: u64) -> usize {
     guess + usize::from(value >= POWERS_OF_TEN[guess])
 }
 
-/// Appends ` SIZE=value`: the whole chunk is copied (a fixed-size copy, no call) and the
-/// unused digits cut off again.
+/// The eight decimal digits of `value` (below 10^8, leading zeros kept) as ASCII, first digit
+/// in the lowest byte: split into two halves of four digits, each half into two pairs, each
+/// pair into two digits, all lanes at once (each multiply stays inside its lane: 9999 * 10486
+/// < 2^32 and 99 * 103 < 2^16; both reciprocals are exact over those ranges).
+#[inline]
+fn eight_digits(value: u32) -> u64 {
+    let mut x = u64::from(value / 10_000) | (u64::from(value % 10_000) << 32);
+    let hundreds = ((x * 10_486) >> 20) & 0x0000_007f_0000_007f;
+    x = hundreds | ((x - hundreds * 100) << 16);
+    let tens = ((x * 103) >> 10) & 0x000f_000f_000f_000f;
+    x = tens | ((x - tens * 10) << 8);
+    x | 0x3030_3030_3030_3030
+}
+
+/// Appends the last `count` (1 to 8) of the digits of [`eight_digits`]: eight bytes are
+/// copied and the ones past the number cut off again.
+#[inline]
+fn write_digits(digits: u64, count: usize, out: &mut Vec<u8>) {
+    let start = out.len();
+    out.extend_from_slice(&(digits >> (8 * (8 - count))).to_le_bytes());
+    out.truncate(start + count);
+}
+
+/// Appends ` SIZE=value`, eight digits at a time.
 #[inline]
 fn write_size(size: u64, out: &mut Vec<u8>) {
-    let mut chunk = *b" SIZE=00000000000000000000";
-    let end = 6 + decimal_digits(size);
-    let mut value = size;
-    let mut at = end;
-    while value >= 100 {
-        // `value % 100` is below 100, so the index is below 200.
-        let pair = (value % 100) as usize * 2;
-        value /= 100;
-        at -= 2;
-        chunk[at..at + 2].copy_from_slice(&super::DIGIT_PAIRS[pair..pair + 2]);
-    }
-    if value >= 10 {
-        let pair = value as usize * 2;
-        chunk[at - 2..at].copy_from_slice(&super::DIGIT_PAIRS[pair..pair + 2]);
+    const E8: u64 = 100_000_000;
+    out.extend_from_slice(b" SIZE=");
+    let count = decimal_digits(size);
+    if size < E8 {
+        // Below 10^8, so it fits in u32.
+        write_digits(eight_digits(size as u32), count, out);
+    } else if size < E8 * E8 {
+        // Both below 10^8.
+        write_digits(eight_digits((size / E8) as u32), count - 8, out);
+        write_digits(eight_digits((size % E8) as u32), 8, out);
     } else {
-        // Below 10 here.
-        chunk[at - 1] = b'0' + value as u8;
+        super::write_decimal(size, out);
     }
-    let start = out.len();
-    out.extend_from_slice(&chunk);
-    out.truncate(start + end);
 }
 
 /// `MAIL FROM:<path> params` CRLF for [`MailParams::is_plain`] parameters: the path is
@@ -495,6 +507,14 @@ mod fast_path_tests {
         let mut values = vec![0, 1, 9, u64::MAX, u64::MAX - 1];
         for power in POWERS_OF_TEN {
             values.extend([power - 1, power, power + 1, power.saturating_mul(2)]);
+        }
+        values.extend(0..100_000);
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..100_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            values.extend([x, x >> (x % 64)]);
         }
         for value in values {
             assert_eq!(decimal_digits(value), value.to_string().len(), "{value}");
