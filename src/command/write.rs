@@ -123,7 +123,8 @@ fn rcpt_line<const TRANSCRIPT: bool>(
 }
 
 // Fast paths: lines whose every part is guaranteed by a type's invariant, so that nothing
-// is checked while writing and the space is reserved once.
+// is checked and no line length measured while writing. No `reserve` up front: each
+// `extend_from_slice` checks the capacity anyway, and a reused buffer already has it.
 
 /// The longest `HELO`/`EHLO`/`LHLO` line with a domain: a [`Domain`] is at most
 /// [`MAX_DOMAIN_LENGTH`] octets of `sub-domain` labels, which hold no CR, LF or NUL.
@@ -134,7 +135,6 @@ const _: () = assert!(HELLO_DOMAIN_MAX <= RFC_COMMAND_LINE_LENGTH);
 #[inline]
 fn write_hello(verb: &[u8; 5], domain: &Domain, out: &mut Vec<u8>) {
     let name = domain.as_str().as_bytes();
-    out.reserve(verb.len() + name.len() + 2);
     out.extend_from_slice(verb);
     out.extend_from_slice(name);
     out.extend_from_slice(b"\r\n");
@@ -222,7 +222,6 @@ fn write_size(size: u64, out: &mut Vec<u8>) {
 #[inline]
 fn write_mail_plain(from: &ReversePath, params: &MailParams, out: &mut Vec<u8>) {
     let path = from.path_bytes();
-    out.reserve(MAIL_PLAIN_MAX);
     out.extend_from_slice(b"MAIL FROM:");
     out.extend_from_slice(path);
     if let Some(size) = params.size {
@@ -253,7 +252,6 @@ fn write_mail_plain(from: &ReversePath, params: &MailParams, out: &mut Vec<u8>) 
 #[inline]
 fn write_rcpt_plain(to: &ForwardPath, out: &mut Vec<u8>) {
     let path = to.path_bytes();
-    out.reserve(b"RCPT TO:".len() + path.len() + 2);
     out.extend_from_slice(b"RCPT TO:");
     out.extend_from_slice(path);
     out.extend_from_slice(b"\r\n");
