@@ -935,6 +935,14 @@ impl Mailbox {
         &self.path[1..self.path.len() - 1]
     }
 
+    /// `<local-part@host>` as written on the wire: at most [`MAX_PATH_LENGTH`] octets and
+    /// never a CR, LF or NUL, since `path` is only built by [`Mailbox::new`] and the parser,
+    /// which check both.
+    #[inline]
+    pub(crate) fn path_bytes(&self) -> &[u8] {
+        self.path.as_bytes()
+    }
+
     /// Appends `<local-part@host>`.
     #[inline]
     pub(crate) fn write_path(&self, out: &mut Vec<u8>) {
@@ -994,6 +1002,16 @@ impl ReversePath {
     /// Whether the mailbox holds non-ASCII text (RFC 6531 s3.2).
     pub fn needs_smtputf8(&self) -> bool {
         self.mailbox().is_some_and(Mailbox::needs_smtputf8)
+    }
+
+    /// The path with its angle brackets, as written on the wire: at most [`MAX_PATH_LENGTH`]
+    /// octets, no CR, LF or NUL ([`Mailbox`] guarantees both).
+    #[inline]
+    pub(crate) fn path_bytes(&self) -> &[u8] {
+        match self {
+            ReversePath::Null => b"<>",
+            ReversePath::Mailbox(mailbox) => mailbox.path_bytes(),
+        }
     }
 
     /// Appends the path with its angle brackets.
@@ -1069,6 +1087,16 @@ impl ForwardPath {
     /// Whether the mailbox holds non-ASCII text (RFC 6531 s3.2).
     pub fn needs_smtputf8(&self) -> bool {
         self.mailbox().is_some_and(Mailbox::needs_smtputf8)
+    }
+
+    /// The path with its angle brackets, as written on the wire: at most [`MAX_PATH_LENGTH`]
+    /// octets, no CR, LF or NUL ([`Mailbox`] guarantees both).
+    #[inline]
+    pub(crate) fn path_bytes(&self) -> &[u8] {
+        match self {
+            ForwardPath::Postmaster => b"<Postmaster>",
+            ForwardPath::Mailbox(mailbox) => mailbox.path_bytes(),
+        }
     }
 
     /// Appends the path with its angle brackets.

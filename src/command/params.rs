@@ -575,6 +575,16 @@ impl MailParams {
         *self == MailParams::default()
     }
 
+    /// Whether only SIZE, BODY, RET, SMTPUTF8 and REQUIRETLS may be set: fields whose types
+    /// hold nothing that needs a check and whose longest form is bounded.
+    #[inline]
+    pub(crate) fn is_plain(&self) -> bool {
+        self.envid.is_none()
+            && self.auth.is_none()
+            && self.mt_priority.is_none()
+            && self.other.is_empty()
+    }
+
     /// Checks what the field types cannot.
     #[inline]
     pub(crate) fn validate(&self) -> Result<(), CommandError> {
@@ -699,6 +709,12 @@ impl RcptParams {
     /// Whether no parameter is set.
     pub fn is_empty(&self) -> bool {
         *self == RcptParams::default()
+    }
+
+    /// Whether no parameter is set, so that nothing needs a check.
+    #[inline]
+    pub(crate) fn is_plain(&self) -> bool {
+        self.notify.is_none() && self.orcpt.is_none() && self.other.is_empty()
     }
 
     /// Checks what the field types cannot.

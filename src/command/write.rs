@@ -11,11 +11,12 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
 use super::params::forbidden_octet;
+use super::params::{Body, Ret};
 use super::{
     Command, CommandError, MailParams, RFC_COMMAND_LINE_LENGTH, RFC_SASL_LINE_LENGTH, RcptParams,
     Verb, write_escaped,
 };
-use crate::address::{ForwardPath, ReversePath};
+use crate::address::{Domain, ForwardPath, Host, MAX_DOMAIN_LENGTH, MAX_PATH_LENGTH, ReversePath};
 use crate::auth::Mechanism;
 
 /// Checks a text argument (VRFY, EXPN, HELP, NOOP): non-empty, no CR, LF or NUL.
@@ -121,8 +122,159 @@ fn rcpt_line<const TRANSCRIPT: bool>(
     Ok(RFC_COMMAND_LINE_LENGTH + params.line_allowance())
 }
 
+// Fast paths: lines whose every part is guaranteed by a type's invariant, so that nothing
+// is checked and no line length measured while writing. No `reserve` up front: each
+// `extend_from_slice` checks the capacity anyway, and a reused buffer already has it.
+
+/// The longest `HELO`/`EHLO`/`LHLO` line with a domain: a [`Domain`] is at most
+/// [`MAX_DOMAIN_LENGTH`] octets of `sub-domain` labels, which hold no CR, LF or NUL.
+const HELLO_DOMAIN_MAX: usize = b"EHLO ".len() + MAX_DOMAIN_LENGTH + 2;
+const _: () = assert!(HELLO_DOMAIN_MAX <= RFC_COMMAND_LINE_LENGTH);
+
+/// `HELO`/`EHLO`/`LHLO` and a domain, CRLF included; cannot fail ([`HELLO_DOMAIN_MAX`]).
+#[inline]
+fn write_hello(verb: &[u8; 5], domain: &Domain, out: &mut Vec<u8>) {
+    let name = domain.as_str().as_bytes();
+    out.extend_from_slice(verb);
+    out.extend_from_slice(name);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// The longest MAIL line [`write_mail_plain`] writes: a path of at most [`MAX_PATH_LENGTH`]
+/// octets and every parameter of [`MailParams::is_plain`] at its longest.
+const MAIL_PLAIN_MAX: usize = b"MAIL FROM:".len()
+    + MAX_PATH_LENGTH
+    + b" SIZE=".len()
+    + 20
+    + b" BODY=BINARYMIME".len()
+    + b" RET=FULL".len()
+    + b" SMTPUTF8".len()
+    + b" REQUIRETLS".len()
+    + 2;
+const _: () = assert!(MAIL_PLAIN_MAX <= RFC_COMMAND_LINE_LENGTH);
+
+/// 10^0 to 10^19.
+const POWERS_OF_TEN: [u64; 20] = {
+    let mut powers = [1u64; 20];
+    let mut i = 1;
+    while i < 20 {
+        powers[i] = powers[i - 1] * 10;
+        i += 1;
+    }
+    powers
+};
+
+/// How many decimal digits `value` has (1 for 0): the bit length times log10(2)
+/// (1233 / 4096) is the digit count or one less, and one comparison tells which. `value | 1`
+/// counts 0 as 1 and changes no comparison with 10^1 to 10^19, which are even.
+#[inline]
+fn decimal_digits(value: u64) -> usize {
+    let value = value | 1;
+    let bits = 64 - value.leading_zeros() as usize;
+    let guess = (bits * 1233) >> 12;
+    guess + usize::from(value >= POWERS_OF_TEN[guess])
+}
+
+/// The eight decimal digits of `value` (below 10^8, leading zeros kept) as ASCII, first digit
+/// in the lowest byte: split into two halves of four digits, each half into two pairs, each
+/// pair into two digits, all lanes at once (each multiply stays inside its lane: 9999 * 10486
+/// < 2^32 and 99 * 103 < 2^16; both reciprocals are exact over those ranges).
+#[inline]
+fn eight_digits(value: u32) -> u64 {
+    let mut x = u64::from(value / 10_000) | (u64::from(value % 10_000) << 32);
+    let hundreds = ((x * 10_486) >> 20) & 0x0000_007f_0000_007f;
+    x = hundreds | ((x - hundreds * 100) << 16);
+    let tens = ((x * 103) >> 10) & 0x000f_000f_000f_000f;
+    x = tens | ((x - tens * 10) << 8);
+    x | 0x3030_3030_3030_3030
+}
+
+/// Appends the last `count` (1 to 8) of the digits of [`eight_digits`]: eight bytes are
+/// copied and the ones past the number cut off again.
+#[inline]
+fn write_digits(digits: u64, count: usize, out: &mut Vec<u8>) {
+    let start = out.len();
+    out.extend_from_slice(&(digits >> (8 * (8 - count))).to_le_bytes());
+    out.truncate(start + count);
+}
+
+/// Appends ` SIZE=value`, eight digits at a time.
+#[inline]
+fn write_size(size: u64, out: &mut Vec<u8>) {
+    const E8: u64 = 100_000_000;
+    out.extend_from_slice(b" SIZE=");
+    let count = decimal_digits(size);
+    if size < E8 {
+        // Below 10^8, so it fits in u32.
+        write_digits(eight_digits(size as u32), count, out);
+    } else if size < E8 * E8 {
+        // Both below 10^8.
+        write_digits(eight_digits((size / E8) as u32), count - 8, out);
+        write_digits(eight_digits((size % E8) as u32), 8, out);
+    } else {
+        super::write_decimal(size, out);
+    }
+}
+
+/// `MAIL FROM:<path> params` CRLF for [`MailParams::is_plain`] parameters: the path is
+/// checked by its type, these parameters need no check, and the line fits in 512 octets
+/// ([`MAIL_PLAIN_MAX`]), so this cannot fail.
+#[inline]
+fn write_mail_plain(from: &ReversePath, params: &MailParams, out: &mut Vec<u8>) {
+    let path = from.path_bytes();
+    out.extend_from_slice(b"MAIL FROM:");
+    out.extend_from_slice(path);
+    if let Some(size) = params.size {
+        write_size(size, out);
+    }
+    match params.body {
+        None => {}
+        Some(Body::SevenBit) => out.extend_from_slice(b" BODY=7BIT"),
+        Some(Body::EightBitMime) => out.extend_from_slice(b" BODY=8BITMIME"),
+        Some(Body::BinaryMime) => out.extend_from_slice(b" BODY=BINARYMIME"),
+    }
+    match params.ret {
+        None => {}
+        Some(Ret::Full) => out.extend_from_slice(b" RET=FULL"),
+        Some(Ret::Headers) => out.extend_from_slice(b" RET=HDRS"),
+    }
+    if params.smtputf8 {
+        out.extend_from_slice(b" SMTPUTF8");
+    }
+    if params.requiretls {
+        out.extend_from_slice(b" REQUIRETLS");
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// `RCPT TO:<path>` CRLF with no parameters: the path is checked by its type and the line is
+/// at most 8 + [`MAX_PATH_LENGTH`] + 2 octets, so this cannot fail.
+#[inline]
+fn write_rcpt_plain(to: &ForwardPath, out: &mut Vec<u8>) {
+    let path = to.path_bytes();
+    out.extend_from_slice(b"RCPT TO:");
+    out.extend_from_slice(path);
+    out.extend_from_slice(b"\r\n");
+}
+const _: () = assert!(b"RCPT TO:".len() + MAX_PATH_LENGTH + 2 <= RFC_COMMAND_LINE_LENGTH);
+
 /// Writes what `Command::Mail { from, params }` writes, from borrowed parts.
+#[inline]
 pub(crate) fn write_mail(
+    from: &ReversePath,
+    params: &MailParams,
+    out: &mut Vec<u8>,
+) -> Result<(), CommandError> {
+    if params.is_plain() {
+        write_mail_plain(from, params, out);
+        return Ok(());
+    }
+    write_mail_checked(from, params, out)
+}
+
+/// [`write_mail`] for parameters that need checks; out of line, off the fast path.
+#[inline(never)]
+fn write_mail_checked(
     from: &ReversePath,
     params: &MailParams,
     out: &mut Vec<u8>,
@@ -131,7 +283,22 @@ pub(crate) fn write_mail(
 }
 
 /// Writes what `Command::Rcpt { to, params }` writes, from borrowed parts.
+#[inline]
 pub(crate) fn write_rcpt(
+    to: &ForwardPath,
+    params: &RcptParams,
+    out: &mut Vec<u8>,
+) -> Result<(), CommandError> {
+    if params.is_plain() {
+        write_rcpt_plain(to, out);
+        return Ok(());
+    }
+    write_rcpt_checked(to, params, out)
+}
+
+/// [`write_rcpt`] for parameters that need checks; out of line, off the fast path.
+#[inline(never)]
+fn write_rcpt_checked(
     to: &ForwardPath,
     params: &RcptParams,
     out: &mut Vec<u8>,
@@ -145,7 +312,22 @@ impl Command {
     /// On error nothing is appended: the argument would have put something on the wire that
     /// RFC 5321 does not allow (see [`CommandError`]). SMTPUTF8 and BODY are not decided here;
     /// ask [`Command::needs_smtputf8`] and set the parameters before writing.
+    #[inline]
     pub fn write_to(&self, out: &mut Vec<u8>) -> Result<(), CommandError> {
+        match self {
+            Command::Ehlo(Host::Domain(domain)) => write_hello(b"EHLO ", domain, out),
+            Command::Helo(Host::Domain(domain)) => write_hello(b"HELO ", domain, out),
+            Command::Lhlo(Host::Domain(domain)) => write_hello(b"LHLO ", domain, out),
+            Command::Mail { from, params } => return write_mail(from, params, out),
+            Command::Rcpt { to, params } => return write_rcpt(to, params, out),
+            _ => return self.write_other(out),
+        }
+        Ok(())
+    }
+
+    /// [`Command::write_to`] for the commands without a fast path; out of line.
+    #[inline(never)]
+    fn write_other(&self, out: &mut Vec<u8>) -> Result<(), CommandError> {
         write_checked(out, self.verb(), |out| self.write_line::<false>(out))
     }
 
@@ -311,5 +493,32 @@ impl fmt::Display for Command {
         // The transcript form checks nothing, so it cannot fail.
         let _ = self.write_line::<true>(&mut line);
         write_escaped(f, &line)
+    }
+}
+
+#[cfg(test)]
+mod fast_path_tests {
+    use super::*;
+
+    #[test]
+    fn decimal_digits_matches_formatting_at_every_power_of_ten() {
+        let mut values = vec![0, 1, 9, u64::MAX, u64::MAX - 1];
+        for power in POWERS_OF_TEN {
+            values.extend([power - 1, power, power + 1, power.saturating_mul(2)]);
+        }
+        values.extend(0..100_000);
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..100_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            values.extend([x, x >> (x % 64)]);
+        }
+        for value in values {
+            assert_eq!(decimal_digits(value), value.to_string().len(), "{value}");
+            let mut out = b"x".to_vec();
+            write_size(value, &mut out);
+            assert_eq!(out, format!("x SIZE={value}").into_bytes());
+        }
     }
 }
