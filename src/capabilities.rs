@@ -1026,43 +1026,29 @@ impl Capabilities {
     pub fn from_reply(reply: &Reply) -> Capabilities {
         let mut caps = Capabilities::default();
         let raw = reply.as_bytes();
-        let mut lines = reply.text_spans();
-        if let Some((start, end)) = lines.next() {
-            caps.read_first_line(&raw[start..end]);
-        }
         let mut rare = Rare::default();
-        for (start, end) in lines {
-            // `buf` runs on past the text (to the end of the reply); `len` octets are text.
-            let buf = &raw[start..];
-            let len = end - start;
-            match known_keyword(buf, len) {
-                Some((keyword, word_len)) => {
-                    if keyword.bit() & WITH_PARAMS == 0 {
-                        caps.add_keyword(keyword, &mut rare);
-                    } else {
-                        let mut first = None;
-                        if keyword == Keyword::Auth && buf[4] == b'=' {
-                            // `AUTH=first ...`; an `AUTH` line after it is not a repeat.
-                            first = Some(&buf[5..word_len]);
-                            caps.flag(CapabilityAnomaly::LegacyAuthEquals);
-                            caps.keywords |= keyword.bit();
-                        } else {
-                            caps.add_keyword(keyword, &mut rare);
-                        }
-                        let rest = Cursor {
-                            buf: &buf[word_len..],
-                            len: len - word_len,
-                        };
-                        caps.read_params(
-                            keyword,
-                            Params {
-                                first,
-                                rest: Words::new(rest),
-                            },
-                        );
+        match reply.plain_line_ends() {
+            Some(ends) => {
+                // Every line is `ddd-text<CRLF>` or `ddd text<CRLF>`: the text is between
+                // the separator and the CR.
+                if let Some((&first, rest)) = ends.split_first() {
+                    let mut start = usize::from(first);
+                    caps.read_first_line(&raw[4..start - 2]);
+                    for &end in rest {
+                        let end = usize::from(end);
+                        caps.read_line(&raw[start + 4..], end - 6 - start, &mut rare);
+                        start = end;
                     }
                 }
-                None => caps.read_other_line(Cursor { buf, len }, &mut rare),
+            }
+            None => {
+                let mut lines = reply.text_spans();
+                if let Some((start, end)) = lines.next() {
+                    caps.read_first_line(&raw[start..end]);
+                }
+                for (start, end) in lines {
+                    caps.read_line(&raw[start..], end - start, &mut rare);
+                }
             }
         }
         if let Some(mechanisms) = rare.x_exps {
@@ -1077,6 +1063,42 @@ impl Capabilities {
             }
         }
         caps
+    }
+
+    /// Reads one keyword line: `buf` is the reply from the line's text on (it runs on past
+    /// the text, to the end of the reply), of which `len` octets are text.
+    #[inline(always)]
+    fn read_line<'a>(&mut self, buf: &'a [u8], len: usize, rare: &mut Rare<'a>) {
+        let caps = self;
+        match known_keyword(buf, len) {
+            Some((keyword, word_len)) => {
+                if keyword.bit() & WITH_PARAMS == 0 {
+                    caps.add_keyword(keyword, rare);
+                } else {
+                    let mut first = None;
+                    if keyword == Keyword::Auth && buf[4] == b'=' {
+                        // `AUTH=first ...`; an `AUTH` line after it is not a repeat.
+                        first = Some(&buf[5..word_len]);
+                        caps.flag(CapabilityAnomaly::LegacyAuthEquals);
+                        caps.keywords |= keyword.bit();
+                    } else {
+                        caps.add_keyword(keyword, rare);
+                    }
+                    let rest = Cursor {
+                        buf: &buf[word_len..],
+                        len: len - word_len,
+                    };
+                    caps.read_params(
+                        keyword,
+                        Params {
+                            first,
+                            rest: Words::new(rest),
+                        },
+                    );
+                }
+            }
+            None => caps.read_other_line(Cursor { buf, len }, rare),
+        }
     }
 
     /// Records a keyword line (not `AUTH=`), flagging a repeat.
