@@ -1000,6 +1000,39 @@ fn enhanced_status_codes(buf: &[u8], len: usize, high: u64, low: u64) -> Option<
         .then_some((Keyword::EnhancedStatusCodes, 19))
 }
 
+/// The first SP or HT in `text`, eight octets at a time (server names run to 20 or more).
+#[inline]
+fn find_blank(text: &[u8]) -> Option<usize> {
+    /// The high bit of each octet of `word` (little-endian) that is SP or HT, exactly.
+    #[inline(always)]
+    fn blanks(word: u64) -> u64 {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const LOWS: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+        // An octet is zero exactly where `((x & LOWS) + LOWS) | x` has its high bit clear
+        // (no carry crosses octets).
+        let zero = |x: u64| !(((x & LOWS) + LOWS) | x) & !LOWS;
+        zero(word ^ (ONES * u64::from(b' '))) | zero(word ^ (ONES * u64::from(b'\t')))
+    }
+    let (words, tail) = text.as_chunks::<8>();
+    for (index, word) in words.iter().enumerate() {
+        let found = blanks(u64::from_le_bytes(*word));
+        if found != 0 {
+            return Some(index * 8 + found.trailing_zeros() as usize / 8);
+        }
+    }
+    if tail.is_empty() {
+        return None;
+    }
+    match text.last_chunk::<8>() {
+        // The octets before the tail hold no blank, so the first flag is in the tail.
+        Some(last) => {
+            let found = blanks(u64::from_le_bytes(*last));
+            (found != 0).then(|| text.len() - 8 + found.trailing_zeros() as usize / 8)
+        }
+        None => tail.iter().position(|b| matches!(b, b' ' | b'\t')),
+    }
+}
+
 /// A mask keeping the first `n` (0 to 7) octets of a big-endian word.
 #[inline(always)]
 fn keep_octets(n: usize) -> u64 {
@@ -1200,7 +1233,14 @@ impl Capabilities {
                 .count();
             let trimmed = &text[skip..];
             self.read_server_name(trimmed);
-            self.first_line = FirstLine::inline(trimmed);
+            // Written in place: `self` is fresh, so its first line is inline and empty.
+            match &mut self.first_line {
+                FirstLine::Inline { len, bytes } => {
+                    bytes[..trimmed.len()].copy_from_slice(trimmed);
+                    *len = trimmed.len() as u8;
+                }
+                line => *line = FirstLine::inline(trimmed),
+            }
             return;
         }
         // Valid UTF-8 (the usual case, checked a word at a time for ASCII) needs no lossy
@@ -1222,10 +1262,7 @@ impl Capabilities {
     #[inline]
     fn read_server_name(&mut self, trimmed: &[u8]) {
         // SP and HT are ASCII, so they never occur inside a multi-octet character.
-        let name_end = trimmed
-            .iter()
-            .position(|b| matches!(b, b' ' | b'\t'))
-            .unwrap_or(trimmed.len());
+        let name_end = find_blank(trimmed).unwrap_or(trimmed.len());
         self.name_kind = match trimmed.first() {
             _ if name_end == 0 => NameKind::Empty,
             Some(b'[') => NameKind::AddressLiteral,
@@ -1562,6 +1599,11 @@ mod scan_tests {
     }
 
     proptest! {
+        #[test]
+        fn find_blank_matches_a_plain_loop(text in proptest::collection::vec(prop_oneof![Just(b' '), Just(b'\t'), Just(0u8), Just(0x20 | 0x80), Just(0x89), Just(b'!'), Just(b'\x08'), Just(b'a'), any::<u8>()], 0..40)) {
+            prop_assert_eq!(find_blank(&text), text.iter().position(|b| matches!(b, b' ' | b'\t')));
+        }
+
         #[test]
         fn scan_word_matches_a_plain_loop(text in proptest::collection::vec(prop_oneof![Just(b' '), Just(b'\t'), Just(0u8), Just(b'a'), Just(b'z'), Just(b'{'), Just(b'`'), Just(b'-'), any::<u8>()], 0..40)) {
             let len = text.iter().position(|b| matches!(b, b' ' | b'\t' | 0)).unwrap_or(text.len());
