@@ -7,8 +7,7 @@
 
 use super::parse::{LineFault, Separator, reply_line};
 use super::{
-    Anomalies, Anomaly, EnhancedCode, LineEnds, Reply, ReplyCode, enhanced::leading_enhanced_code,
-    scan_line,
+    Anomalies, Anomaly, EnhancedCode, LineEnds, Reply, ReplyCode, enhanced::leading_code, scan_line,
 };
 
 /// RFC 5321 s4.5.3.1.5: "The maximum total length of a reply line including the reply code
@@ -278,8 +277,10 @@ impl ReplyDecoder {
             if non_ascii && std::str::from_utf8(text).is_err() {
                 p.anomalies.insert(Anomaly::NonUtf8Text);
             }
-            if p.enhanced.is_none() {
-                p.enhanced = leading_enhanced_code(text).map(|(code, _)| code);
+            // Most lines have no enhanced code: their text starts with neither 2, 4 nor 5,
+            // which is checked here rather than in a call per line.
+            if p.enhanced.is_none() && matches!(text.first(), Some(b'2' | b'4' | b'5')) {
+                p.enhanced = leading_code(text);
             }
             p.scanned = end;
             match separator {
