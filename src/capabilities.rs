@@ -762,6 +762,36 @@ impl<'a> Words<'a> {
         })
     }
 
+    /// The next word read as [`parse_u64`] reads it, in one pass: `None` when there is no
+    /// word, `Some(None)` when the word is not 1 to 19 digits.
+    #[inline]
+    fn next_number(&mut self) -> Option<Option<u64>> {
+        let mut pos = self.pos;
+        while pos < self.end && matches!(self.buf[pos], b' ' | b'\t') {
+            pos += 1;
+        }
+        if pos >= self.end {
+            self.pos = pos;
+            return None;
+        }
+        let mut value = 0u64;
+        for (i, &b) in self.buf[pos..self.end].iter().enumerate() {
+            match b {
+                b'0'..=b'9' if i < 19 => value = value * 10 + u64::from(b - b'0'),
+                b' ' | b'\t' => {
+                    self.pos = pos + i;
+                    return Some(Some(value));
+                }
+                _ => {
+                    self.long_word(pos);
+                    return Some(None);
+                }
+            }
+        }
+        self.pos = self.end;
+        Some(Some(value))
+    }
+
     /// [`Words::next_word`] for a word of 16 octets or more, or holding a control character
     /// or an octet that is not ASCII.
     #[cold]
@@ -1274,13 +1304,11 @@ impl Capabilities {
     fn read_params(&mut self, keyword: Keyword, mut params: Params<'_>) {
         match keyword {
             // RFC 1870 s4: `SIZE [number]`; no value or 0 means no fixed limit.
-            Keyword::Size => match params.next() {
+            Keyword::Size => match params.rest.next_number() {
                 None => {}
-                Some(value) => match parse_u64(value) {
-                    Some(0) => self.size = None,
-                    Some(limit) => self.size = Some(limit),
-                    None => self.flag(CapabilityAnomaly::BadParameter),
-                },
+                Some(Some(0)) => self.size = None,
+                Some(Some(limit)) => self.size = Some(limit),
+                Some(None) => self.flag(CapabilityAnomaly::BadParameter),
             },
             // RFC 4954 s3: `AUTH mechanism *(SP mechanism)`.
             Keyword::Auth => {

@@ -133,6 +133,20 @@ fn size_without_value_and_help_last() {
     let bad = caps("250-a\n250 SIZE lots");
     assert!(bad.size_advertised() && bad.size().is_none());
     assert!(bad.has_anomaly(CapabilityAnomaly::BadParameter));
+    // 19 digits fit (u64); 20 do not; a digit run ending in something else is not a number.
+    let most = caps("250-a\n250 SIZE 9999999999999999999 x");
+    assert_eq!(most.size(), Some(9_999_999_999_999_999_999));
+    assert!(!most.has_anomaly(CapabilityAnomaly::BadParameter));
+    for wire in [
+        "250-a\n250 SIZE 10000000000000000000",
+        "250-a\n250 SIZE \t 12x",
+        "250-a\n250 SIZE 12\u{1}3",
+    ] {
+        let c = caps(wire);
+        assert!(c.size().is_none(), "{wire:?}");
+        assert!(c.has_anomaly(CapabilityAnomaly::BadParameter), "{wire:?}");
+    }
+    assert_eq!(caps("250-a\n250 SIZE\t 1024\t").size(), Some(1024));
 }
 
 #[test]
