@@ -754,7 +754,8 @@ impl<'a> Words<'a> {
         if len == 0 || len > left || (len < left && !matches!(rest[len], b' ' | b'\t')) {
             return Some(self.long_word(pos));
         }
-        self.pos = pos + len;
+        // The octet after the word, when in the text, is the blank just checked: skip it.
+        self.pos = pos + len + usize::from(len < left);
         Some(Word {
             bytes: &rest[..len],
             high,
@@ -1147,9 +1148,11 @@ impl Capabilities {
                     } else {
                         caps.add_keyword(keyword, rare);
                     }
+                    // The octet after the keyword, when in the text, is a blank: skip it.
+                    let skip = word_len + usize::from(word_len < len);
                     let rest = Cursor {
-                        buf: &buf[word_len..],
-                        len: len - word_len,
+                        buf: &buf[skip..],
+                        len: len - skip,
                     };
                     caps.read_params(
                         keyword,
