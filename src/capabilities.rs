@@ -413,8 +413,8 @@ pub struct Capabilities {
     size: Option<u64>,
     auth_known: u32,
     /// The offered mechanisms that are not in the table of known names, upper-cased, each
-    /// followed by a space: one allocation for all of them.
-    auth_other: String,
+    /// followed by a space: inline while short (one or two names), else one allocation.
+    auth_other: OtherNames,
     deliver_by: Option<u32>,
     mt_priority: Option<String>,
     future_release: Option<FutureRelease>,
@@ -422,6 +422,77 @@ pub struct Capabilities {
     unknown: Vec<Extension>,
     anomalies: u16,
 }
+
+/// Names (ASCII), each followed by a space, kept inline while they fit in
+/// [`OtherNames::INLINE`] octets: a server rarely offers more than one or two mechanisms
+/// outside the table of known ones (Gmail's `PLAIN-CLIENTTOKEN`), and allocating for them
+/// costs more than reading the rest of the line.
+#[derive(Clone)]
+enum OtherNames {
+    /// The first `len` octets of `bytes`.
+    Inline {
+        len: u8,
+        bytes: [u8; OtherNames::INLINE],
+    },
+    Heap(String),
+}
+
+impl OtherNames {
+    const INLINE: usize = 30;
+
+    /// The names, each followed by a space.
+    fn as_str(&self) -> &str {
+        match self {
+            // Only ASCII is stored, so this never fails (no unsafe to skip the check).
+            OtherNames::Inline { len, bytes } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            OtherNames::Heap(names) => names,
+        }
+    }
+
+    /// Appends `name` (ASCII) and a space.
+    fn push(&mut self, name: &str) {
+        match self {
+            OtherNames::Inline { len, bytes } => {
+                let at = usize::from(*len);
+                let end = at + name.len() + 1;
+                if end <= OtherNames::INLINE {
+                    bytes[at..end - 1].copy_from_slice(name.as_bytes());
+                    bytes[end - 1] = b' ';
+                    *len = end as u8;
+                } else {
+                    let mut names = String::with_capacity(end.max(64));
+                    names.push_str(self.as_str());
+                    names.push_str(name);
+                    names.push(' ');
+                    *self = OtherNames::Heap(names);
+                }
+            }
+            OtherNames::Heap(names) => {
+                names.push_str(name);
+                names.push(' ');
+            }
+        }
+    }
+}
+
+impl Default for OtherNames {
+    fn default() -> Self {
+        OtherNames::Inline {
+            len: 0,
+            bytes: [0; OtherNames::INLINE],
+        }
+    }
+}
+
+impl PartialEq for OtherNames {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for OtherNames {}
 
 /// The first line of an EHLO reply (server name and greeting), kept inline when it is short,
 /// as nearly all are, so that reading capabilities does not allocate for it.
@@ -799,10 +870,7 @@ impl<'a> Words<'a> {
     #[inline(never)]
     fn long_word(&mut self, pos: usize) -> Word<'a> {
         let text = &self.buf[pos..self.end];
-        let len = text
-            .iter()
-            .position(|b| matches!(b, b' ' | b'\t'))
-            .unwrap_or(text.len());
+        let len = find_blank(text).unwrap_or(text.len());
         self.pos = pos + len;
         Word::new(&text[..len])
     }
@@ -1414,14 +1482,12 @@ impl Capabilities {
             self.flag(CapabilityAnomaly::Truncated);
             return;
         }
-        self.auth_other.reserve(upper.len() + 1);
-        self.auth_other.push_str(upper);
-        self.auth_other.push(' ');
+        self.auth_other.push(upper);
     }
 
     /// The names in [`Capabilities::auth_other`], in the order they came.
     fn other_mechanisms(&self) -> impl Iterator<Item = &str> {
-        self.auth_other.split_terminator(' ')
+        self.auth_other.as_str().split_terminator(' ')
     }
 
     fn keep_unknown<'a>(&mut self, keyword: &[u8], params: impl Iterator<Item = &'a [u8]>) {

@@ -518,3 +518,24 @@ fn the_corpus_agrees_with_the_reference() {
         agrees_with_reference(wire.as_bytes()).unwrap();
     }
 }
+
+#[test]
+fn unregistered_mechanisms_past_the_inline_buffer() {
+    let wire = "250-a\n250-AUTH x-one PLAIN X-TWO-LONGER-NAME\n250 AUTH=X-THREE x-one X-FOUR_4";
+    let c = caps(wire);
+    assert_eq!(
+        mechanisms(&c),
+        ["PLAIN", "X-ONE", "X-TWO-LONGER-NAME", "X-THREE", "X-FOUR_4"]
+    );
+    assert!(c.supports_auth(&Mechanism::Other("X-FOUR_4".into())));
+    assert!(!c.supports_auth(&Mechanism::Other("X-FOUR".into())));
+    assert_eq!(c, caps(wire));
+    let short = caps("250-a\n250 AUTH X-ONE");
+    assert_eq!(mechanisms(&short), ["X-ONE"]);
+    assert_ne!(c, short);
+    // 32 are kept; more are dropped and flagged.
+    let many: Vec<String> = (0..40).map(|i| format!("X-MECH-{i}")).collect();
+    let c = caps(&format!("250-a\n250 AUTH {}", many.join(" ")));
+    assert_eq!(mechanisms(&c), many[..32]);
+    assert!(c.has_anomaly(CapabilityAnomaly::Truncated));
+}
