@@ -242,23 +242,22 @@ impl ReplyDecoder {
             }
             // The usual line, `ddd-text` or `ddd text`, checked in one match; anything else
             // (blank, bare code, malformed) takes the slow path.
-            let (digits, separator, text) = match line {
-                [
-                    a @ b'0'..=b'9',
-                    b @ b'0'..=b'9',
-                    c @ b'0'..=b'9',
-                    sep,
-                    text @ ..,
-                ] => {
-                    let separator = match sep {
+            // The usual line, `ddd-text` or `ddd text`: its first four octets read as one
+            // number, the three digits checked at once; anything else (blank, bare code,
+            // malformed) takes the slow path. The digits (the low three octets) are the key
+            // codes are compared by ([`digits_key`]), and the value is made once, at the end.
+            let (key, separator, text) = match line.first_chunk::<4>() {
+                Some(head) if is_three_digits(u32::from_le_bytes(*head)) => {
+                    let head = u32::from_le_bytes(*head);
+                    let separator = match (head >> 24) as u8 {
                         b'-' => Separator::Continues,
                         b' ' => Separator::Last,
-                        _ => return Err(bad_separator(p.lines, start, *sep)),
+                        sep => return Err(bad_separator(p.lines, start, sep)),
                     };
-                    ([*a, *b, *c], separator, text)
+                    (head & 0x00ff_ffff, separator, &line[4..])
                 }
                 _ => match odd_line(line, p.lines, start)? {
-                    Some(digits) => (digits, Separator::Bare, &line[3..]),
+                    Some(digits) => (digits_key(digits), Separator::Bare, &line[3..]),
                     None => {
                         p.anomalies.insert(Anomaly::BlankLine);
                         p.scanned = end;
@@ -267,8 +266,6 @@ impl ReplyDecoder {
                 },
             };
             p.coded_lines = p.coded_lines.saturating_add(1);
-            // Codes are compared as digits (the same thing); the value is made once, at the end.
-            let key = digits_key(digits);
             if p.digits != 0 && p.digits != key {
                 p.anomalies.insert(Anomaly::InconsistentCodes);
             }
@@ -288,7 +285,8 @@ impl ReplyDecoder {
                 Separator::Last => {}
                 Separator::Bare => p.anomalies.insert(Anomaly::BareCode),
             }
-            let code = ReplyCode::from_digits(digits);
+            let [a, b, c, _] = key.to_le_bytes();
+            let code = ReplyCode::from_digits([a, b, c]);
             if !code.is_standard() {
                 p.anomalies.insert(Anomaly::NonStandardCode);
             }
@@ -317,6 +315,16 @@ impl ReplyDecoder {
 #[inline(always)]
 fn digits_key(digits: [u8; 3]) -> u32 {
     u32::from_le_bytes([digits[0], digits[1], digits[2], 0])
+}
+
+/// Whether the low three octets of `head` (read little-endian) are ASCII digits, all at
+/// once: an octet is a digit when its high nibble is 3 and stays 3 with 6 added (no carry
+/// crosses octets once every high nibble is 3).
+#[inline(always)]
+fn is_three_digits(head: u32) -> bool {
+    const NIBBLES: u32 = 0x00f0_f0f0;
+    const THREES: u32 = 0x0030_3030;
+    head & NIBBLES == THREES && head.wrapping_add(0x0006_0606) & NIBBLES == THREES
 }
 
 /// A line that is not `ddd-...` or `ddd ...`: a bare code (its digits), a blank line
@@ -355,4 +363,35 @@ fn bad_separator(line: usize, start: usize, found: u8) -> ReplyError {
 /// the decoder when bytes arrive piecemeal.
 pub fn parse_reply(input: &[u8], limits: &ReplyLimits) -> Result<Decoded<Reply>, ReplyError> {
     ReplyDecoder::new(*limits).decode(input)
+}
+
+#[cfg(test)]
+mod digit_tests {
+    use super::is_three_digits;
+
+    #[test]
+    fn three_digits_checked_at_once_as_one_at_a_time() {
+        // Every octet in every position (the others digits), and every fourth octet.
+        for b in 0..=255u8 {
+            for pos in 0..3 {
+                let mut head = *b"250-";
+                head[pos] = b;
+                assert_eq!(
+                    is_three_digits(u32::from_le_bytes(head)),
+                    b.is_ascii_digit(),
+                    "{head:?}"
+                );
+            }
+            assert!(is_three_digits(u32::from_le_bytes([b'0', b'9', b'5', b])));
+        }
+        for a in 0..=255u8 {
+            for b in 0..=255u8 {
+                let head = [a, b, b'9', b' '];
+                assert_eq!(
+                    is_three_digits(u32::from_le_bytes(head)),
+                    a.is_ascii_digit() && b.is_ascii_digit()
+                );
+            }
+        }
+    }
 }
