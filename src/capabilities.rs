@@ -415,13 +415,57 @@ pub struct Capabilities {
     /// The offered mechanisms that are not in the table of known names, upper-cased, each
     /// followed by a space: inline while short (one or two names), else one allocation.
     auth_other: OtherNames,
+    /// What few servers advertise, boxed so that the usual capabilities stay small (they
+    /// are built, and moved, for every EHLO).
+    more: More,
+    anomalies: u16,
+}
+
+/// The rarely advertised parts of [`Capabilities`].
+#[derive(Clone, PartialEq, Eq, Default)]
+struct Extras {
     deliver_by: Option<u32>,
     mt_priority: Option<String>,
     future_release: Option<FutureRelease>,
     limits: TransactionLimits,
     unknown: Vec<Extension>,
-    anomalies: u16,
 }
+
+/// No [`Extras`]: what [`More::get`] reads before any was written.
+static NO_EXTRAS: Extras = Extras {
+    deliver_by: None,
+    mt_priority: None,
+    future_release: None,
+    limits: TransactionLimits {
+        rcpt_max: None,
+        mail_max: None,
+        rcpt_domain_max: None,
+    },
+    unknown: Vec::new(),
+};
+
+/// [`Extras`], allocated on the first write.
+#[derive(Clone, Default)]
+struct More(Option<Box<Extras>>);
+
+impl More {
+    fn get(&self) -> &Extras {
+        self.0.as_deref().unwrap_or(&NO_EXTRAS)
+    }
+
+    fn get_mut(&mut self) -> &mut Extras {
+        self.0.get_or_insert_with(Box::default)
+    }
+}
+
+/// Compared by content: allocated but empty is the same as not allocated.
+impl PartialEq for More {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl Eq for More {}
 
 /// Names (ASCII), each followed by a space, kept inline while they fit in
 /// [`OtherNames::INLINE`] octets: a server rarely offers more than one or two mechanisms
@@ -1391,7 +1435,7 @@ impl Capabilities {
             Keyword::DeliverBy => {
                 if let Some(value) = params.next() {
                     match parse_u64(value).and_then(|v| u32::try_from(v).ok()) {
-                        Some(seconds) => self.deliver_by = Some(seconds),
+                        Some(seconds) => self.more.get_mut().deliver_by = Some(seconds),
                         None => self.flag(CapabilityAnomaly::BadParameter),
                     }
                 }
@@ -1399,14 +1443,15 @@ impl Capabilities {
             // RFC 6710 s4: `MT-PRIORITY [priority-profile]`.
             Keyword::MtPriority => {
                 if let Some(profile) = params.next() {
-                    self.mt_priority = Some(String::from_utf8_lossy(profile).into_owned());
+                    self.more.get_mut().mt_priority =
+                        Some(String::from_utf8_lossy(profile).into_owned());
                 }
             }
             // RFC 4865 s3: `FUTURERELEASE max-future-release-interval max-future-release-date-time`.
             Keyword::FutureRelease => match (params.next(), params.next()) {
                 (Some(interval), Some(date)) => match parse_u64(interval) {
                     Some(max_interval) => {
-                        self.future_release = Some(FutureRelease {
+                        self.more.get_mut().future_release = Some(FutureRelease {
                             max_interval,
                             max_date_time: String::from_utf8_lossy(date).into_owned(),
                         });
@@ -1425,11 +1470,11 @@ impl Capabilities {
                     let (name, value) = (&param[..eq], &param[eq + 1..]);
                     let value = parse_u64(value).and_then(|v| u32::try_from(v).ok());
                     let slot = if name.eq_ignore_ascii_case(b"RCPTMAX") {
-                        &mut self.limits.rcpt_max
+                        &mut self.more.get_mut().limits.rcpt_max
                     } else if name.eq_ignore_ascii_case(b"MAILMAX") {
-                        &mut self.limits.mail_max
+                        &mut self.more.get_mut().limits.mail_max
                     } else if name.eq_ignore_ascii_case(b"RCPTDOMAINMAX") {
-                        &mut self.limits.rcpt_domain_max
+                        &mut self.more.get_mut().limits.rcpt_domain_max
                     } else {
                         continue;
                     };
@@ -1492,11 +1537,11 @@ impl Capabilities {
 
     fn keep_unknown<'a>(&mut self, keyword: &[u8], params: impl Iterator<Item = &'a [u8]>) {
         let keyword = String::from_utf8_lossy(keyword).to_ascii_uppercase();
-        if self.unknown.iter().any(|e| e.keyword == keyword) {
+        if self.more.get().unknown.iter().any(|e| e.keyword == keyword) {
             self.flag(CapabilityAnomaly::DuplicateKeyword);
             return;
         }
-        if self.unknown.len() == MAX_UNKNOWN {
+        if self.more.get().unknown.len() == MAX_UNKNOWN {
             self.flag(CapabilityAnomaly::Truncated);
             return;
         }
@@ -1509,7 +1554,10 @@ impl Capabilities {
             kept.push(String::from_utf8_lossy(param).into_owned());
         }
         let params = kept;
-        self.unknown.push(Extension { keyword, params });
+        self.more
+            .get_mut()
+            .unknown
+            .push(Extension { keyword, params });
     }
 
     fn flag(&mut self, anomaly: CapabilityAnomaly) {
@@ -1622,27 +1670,27 @@ impl Capabilities {
 
     /// The `DELIVERBY` minimum in seconds, when one was given (RFC 2852).
     pub fn deliver_by(&self) -> Option<u32> {
-        self.deliver_by
+        self.more.get().deliver_by
     }
 
     /// The `MT-PRIORITY` profile, when one was given (RFC 6710).
     pub fn mt_priority_profile(&self) -> Option<&str> {
-        self.mt_priority.as_deref()
+        self.more.get().mt_priority.as_deref()
     }
 
     /// The `FUTURERELEASE` parameters (RFC 4865).
     pub fn future_release(&self) -> Option<&FutureRelease> {
-        self.future_release.as_ref()
+        self.more.get().future_release.as_ref()
     }
 
     /// The `LIMITS` values (RFC 9422); all `None` when not advertised.
     pub fn limits(&self) -> TransactionLimits {
-        self.limits
+        self.more.get().limits
     }
 
     /// Keywords this crate does not know, with their parameters.
     pub fn unknown(&self) -> &[Extension] {
-        &self.unknown
+        &self.more.get().unknown
     }
 
     /// What the parser tolerated.
@@ -1665,7 +1713,7 @@ impl fmt::Debug for Capabilities {
             .field("keywords", &self.keywords().collect::<Vec<_>>())
             .field("size", &self.size)
             .field("auth", &self.auth_mechanisms().collect::<Vec<_>>())
-            .field("unknown", &self.unknown)
+            .field("unknown", &self.more.get().unknown)
             .field("anomalies", &self.anomalies().collect::<Vec<_>>())
             .finish()
     }
