@@ -1104,11 +1104,11 @@ fn known_keyword(buf: &[u8], len: usize) -> Option<(Keyword, usize)> {
     };
     // The word ends at the first octet below `!` (or with the high bit set); the text ends
     // with one (CR or LF follows it), so the word never runs past the text.
-    let (word_len, key_high, key_low) = match first_below_bang(high) {
+    let (word_len, high, low) = match first_below_bang(high) {
         Some(0) => return None,
-        Some(n) => (n, upper_ascii(high & keep_octets(n)), 0),
+        Some(n) => (n, high & keep_octets(n), 0),
         None => match first_below_bang(low) {
-            Some(n) => (8 + n, upper_ascii(high), upper_ascii(low & keep_octets(n))),
+            Some(n) => (8 + n, high, low & keep_octets(n)),
             // Longer than 15 octets (or not ASCII): only ENHANCEDSTATUSCODES is known.
             None => return enhanced_status_codes(buf, len, high, low),
         },
@@ -1116,6 +1116,20 @@ fn known_keyword(buf: &[u8], len: usize) -> Option<(Keyword, usize)> {
     if word_len < len && !matches!(buf[word_len], b' ' | b'\t') {
         return None;
     }
+    // Servers nearly always send keywords in upper case: look the word up as it is first,
+    // and upper-case it only when that misses.
+    let slot = &KEYWORDS[keyword_slot(high)];
+    if slot.high == high && slot.low == low && usize::from(slot.len) == word_len {
+        return Some((slot.keyword, word_len));
+    }
+    folded_keyword(word_len, high, low)
+}
+
+/// [`known_keyword`] for a word that is not a keyword as sent: upper-cased, then looked up
+/// again; also `AUTH=first`.
+#[inline(never)]
+fn folded_keyword(word_len: usize, high: u64, low: u64) -> Option<(Keyword, usize)> {
+    let (key_high, key_low) = (upper_ascii(high), upper_ascii(low));
     // `AUTH=LOGIN PLAIN` (the legacy form): the keyword and the first mechanism share a
     // word, which the caller tells by the `=`.
     const AUTH_EQUALS: u64 = (pack(b"AUTH=") >> 64) as u64;
