@@ -809,8 +809,8 @@ struct Words<'a> {
     end: usize,
 }
 
-/// A word of a line, with its first 16 octets upper-cased as two big-endian words, the
-/// octets past the word cleared ([`upper_halves`]).
+/// A word of a line, with its first 16 octets as sent as two big-endian words, the octets
+/// past the word cleared (upper-cased only when a lookup needs it: servers send upper case).
 #[derive(Clone, Copy)]
 struct Word<'a> {
     bytes: &'a [u8],
@@ -820,13 +820,19 @@ struct Word<'a> {
 
 impl<'a> Word<'a> {
     fn new(bytes: &'a [u8]) -> Self {
-        let (high, low) = upper_halves(bytes);
+        let (high, low) = load_block(&bytes[..bytes.len().min(16)]);
         Word { bytes, high, low }
+    }
+
+    /// The first 16 octets upper-cased, as [`upper_halves`] reads them.
+    fn upper(&self) -> (u64, u64) {
+        (upper_ascii(self.high), upper_ascii(self.low))
     }
 
     /// The first 16 octets upper-cased, as [`pack`] packs the upper-cased word.
     fn packed(&self) -> u128 {
-        (u128::from(self.high) << 64) | u128::from(self.low)
+        let (high, low) = self.upper();
+        (u128::from(high) << 64) | u128::from(low)
     }
 }
 
@@ -857,9 +863,9 @@ impl<'a> Words<'a> {
             None => load_block(rest),
         };
         let (len, high, low) = match first_below_bang(high) {
-            Some(n) => (n, upper_ascii(high & keep_octets(n)), 0),
+            Some(n) => (n, high & keep_octets(n), 0),
             None => match first_below_bang(low) {
-                Some(n) => (8 + n, upper_ascii(high), upper_ascii(low & keep_octets(n))),
+                Some(n) => (8 + n, high, low & keep_octets(n)),
                 None => return Some(self.long_word(pos)),
             },
         };
@@ -1507,12 +1513,22 @@ impl Capabilities {
     fn add_mechanism(&mut self, name: Word<'_>) {
         match Mechanism::lookup_halves(name.bytes, name.high, name.low) {
             Some(index) => self.auth_known |= 1 << index,
+            None => self.add_folded_mechanism(name),
+        }
+    }
+
+    /// Adds a mechanism whose name as sent is not a known one: upper-cased, it may be.
+    #[inline(never)]
+    fn add_folded_mechanism(&mut self, name: Word<'_>) {
+        let (high, low) = name.upper();
+        match Mechanism::lookup_halves(name.bytes, high, low) {
+            Some(index) => self.auth_known |= 1 << index,
             None => self.add_other_mechanism(name.bytes),
         }
     }
 
     /// Adds a mechanism that is not in the table of known names (or is not a name at all).
-    #[inline(never)]
+    #[inline]
     fn add_other_mechanism(&mut self, name: &[u8]) {
         // What `Mechanism::from_name` accepts: 1 to 20 of `A-Z 0-9 - _`, any case.
         if name.is_empty()
