@@ -191,16 +191,16 @@ impl ReplyDecoder {
     /// last line has not arrived, or an error naming the line and offset. After an error the
     /// stream cannot be trusted: the connection should be closed.
     pub fn decode(&mut self, input: &[u8]) -> Result<Decoded<Reply>, ReplyError> {
-        let result = self.frame(input);
-        if !matches!(result, Ok(Decoded::Incomplete)) {
-            self.partial = Partial::default();
-        }
-        result
+        // `frame` takes the partial reply and puts it back only when it is incomplete: after
+        // a complete reply or an error the decoder starts afresh.
+        self.frame(input)
     }
 
     fn frame(&mut self, input: &[u8]) -> Result<Decoded<Reply>, ReplyError> {
         let limits = self.limits;
-        let p = &mut self.partial;
+        // Worked on as a local (kept in registers), and stored back only when the reply is
+        // incomplete: after a complete reply or an error the decoder starts afresh.
+        let mut p = std::mem::take(&mut self.partial);
         loop {
             let start = p.scanned;
             let window_end = input
@@ -215,6 +215,7 @@ impl ReplyDecoder {
                         limit: limits.max_line_length,
                     });
                 }
+                self.partial = p;
                 return Ok(Decoded::Incomplete);
             };
             let end = start + nl + 1;
