@@ -1149,17 +1149,21 @@ fn folded_keyword(word_len: usize, high: u64, low: u64) -> Option<(Keyword, usiz
     }
 }
 
-/// [`known_keyword`] for a word of 16 octets or more.
+/// [`known_keyword`] for a word of 16 octets or more: `ENHANCEDSTATUSCODES`, compared as
+/// sent first and case-insensitively only when that misses.
 #[inline(never)]
 fn enhanced_status_codes(buf: &[u8], len: usize, high: u64, low: u64) -> Option<(Keyword, usize)> {
-    const NAME: &[u8; 19] = b"ENHANCEDSTATUSCODES";
-    const SLOT: Slot =
-        KEYWORDS[keyword_slot(u64::from_be_bytes(*NAME.first_chunk::<8>().unwrap()))];
-    if upper_ascii(high) != SLOT.high || upper_ascii(low) != SLOT.low || len < 19 {
+    const HIGH: u64 = u64::from_be_bytes(*b"ENHANCED");
+    const LOW: u64 = u64::from_be_bytes(*b"STATUSCO");
+    // The text holds at least 19 octets and is followed by CR or LF.
+    let (true, Some(&[d, e, s, after])) = (len >= 19, buf.get(16..20)) else {
         return None;
-    }
-    let tail = &buf[16..19];
-    (tail.eq_ignore_ascii_case(b"DES") && (len == 19 || matches!(buf[19], b' ' | b'\t')))
+    };
+    let name = (high == HIGH && low == LOW && [d, e, s] == *b"DES")
+        || (upper_ascii(high) == HIGH
+            && upper_ascii(low) == LOW
+            && [d, e, s].eq_ignore_ascii_case(b"DES"));
+    (name && (len == 19 || matches!(after, b' ' | b'\t')))
         .then_some((Keyword::EnhancedStatusCodes, 19))
 }
 
