@@ -18,7 +18,7 @@
 use std::fmt;
 
 use crate::auth::Mechanism;
-use crate::reply::Reply;
+use crate::reply::{Anomaly, Reply};
 
 /// Most unknown keywords kept; more are dropped and flagged (memory stays bounded).
 const MAX_UNKNOWN: usize = 64;
@@ -1233,7 +1233,8 @@ impl Capabilities {
                 // the separator and the CR.
                 if let Some((&first, rest)) = ends.split_first() {
                     let mut start = usize::from(first);
-                    caps.read_first_line(&raw[4..start - 2]);
+                    let utf8 = !reply.anomalies().contains(Anomaly::NonUtf8Text);
+                    caps.read_first_line(&raw[4..start - 2], utf8);
                     for &end in rest {
                         let end = usize::from(end);
                         caps.read_line(&raw[start + 4..], end - 6 - start, &mut rare);
@@ -1244,7 +1245,7 @@ impl Capabilities {
             None => {
                 let mut lines = reply.text_spans();
                 if let Some((start, end)) = lines.next() {
-                    caps.read_first_line(&raw[start..end]);
+                    caps.read_first_line(&raw[start..end], false);
                 }
                 for (start, end) in lines {
                     caps.read_line(&raw[start..], end - start, &mut rare);
@@ -1392,25 +1393,31 @@ impl Capabilities {
         caps.read_params(keyword, params);
     }
 
-    fn read_first_line(&mut self, text: &[u8]) {
-        if text.len() <= FirstLine::INLINE && text.is_ascii() {
-            // The usual line: ASCII is UTF-8, so it is kept with no validation pass. The
-            // blanks trimmed are those `str::trim_start` trims in ASCII.
+    /// Reads the first line's text; `utf8` says the decoder found the reply's text valid
+    /// UTF-8 (so it need not be checked again).
+    fn read_first_line(&mut self, text: &[u8], utf8: bool) {
+        if text.len() <= FirstLine::INLINE && (utf8 || text.is_ascii()) {
+            // The usual line: valid UTF-8 (or ASCII), so it is kept with no validation pass.
+            // The blanks trimmed are those `str::trim_start` trims in ASCII; a line whose
+            // first other character is not ASCII (it may be Unicode white space) is left to
+            // `trim_start` below.
             let skip = text
                 .iter()
                 .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
                 .count();
-            let trimmed = &text[skip..];
-            self.read_server_name(trimmed);
-            // Written in place: `self` is fresh, so its first line is inline and empty.
-            match &mut self.first_line {
-                FirstLine::Inline { len, bytes } => {
-                    bytes[..trimmed.len()].copy_from_slice(trimmed);
-                    *len = trimmed.len() as u8;
+            if text.get(skip).is_none_or(u8::is_ascii) {
+                let trimmed = &text[skip..];
+                self.read_server_name(trimmed);
+                // Written in place: `self` is fresh, so its first line is inline and empty.
+                match &mut self.first_line {
+                    FirstLine::Inline { len, bytes } => {
+                        bytes[..trimmed.len()].copy_from_slice(trimmed);
+                        *len = trimmed.len() as u8;
+                    }
+                    line => *line = FirstLine::inline(trimmed),
                 }
-                line => *line = FirstLine::inline(trimmed),
+                return;
             }
-            return;
         }
         // Valid UTF-8 (the usual case, checked a word at a time for ASCII) needs no lossy
         // pass, which decodes character by character.

@@ -539,3 +539,17 @@ fn unregistered_mechanisms_past_the_inline_buffer() {
     assert_eq!(mechanisms(&c), many[..32]);
     assert!(c.has_anomaly(CapabilityAnomaly::Truncated));
 }
+
+#[test]
+fn first_lines_with_unicode_white_space_agree_with_the_reference() {
+    for wire in [
+        "250-\u{a0}host.example greets you\r\n250 SIZE 10\r\n",
+        "250-\u{3000}h\u{e9}te.example\r\n250 HELP\r\n",
+        "250- \u{85}host \u{e9}t\u{e9}\r\n250 HELP\r\n",
+        "250-\t\u{2003}\r\n250 HELP\r\n",
+        "250-host.example \u{e9}t\u{e9}\r\n250 HELP\r\n",
+    ] {
+        agrees_with_reference(wire.as_bytes()).unwrap();
+    }
+    agrees_with_reference(b"250-\xa0host \xff\r\n250 HELP\r\n").unwrap();
+}
