@@ -151,7 +151,8 @@ struct Partial {
     /// Octets of complete lines already validated.
     scanned: usize,
     lines: usize,
-    coded_lines: u16,
+    /// Blank lines among `lines` (the rest are coded lines).
+    blank_lines: usize,
     ends: LineEnds,
     /// The digits of the latest coded line's code, as one number ([`digits_key`]); zero
     /// before the first.
@@ -261,12 +262,12 @@ impl ReplyDecoder {
                     Some(digits) => (digits_key(digits), Separator::Bare, &line[3..]),
                     None => {
                         p.anomalies.insert(Anomaly::BlankLine);
+                        p.blank_lines += 1;
                         p.scanned = end;
                         continue;
                     }
                 },
             };
-            p.coded_lines = p.coded_lines.saturating_add(1);
             if p.digits != 0 && p.digits != key {
                 p.anomalies.insert(Anomaly::InconsistentCodes);
             }
@@ -300,7 +301,7 @@ impl ReplyDecoder {
                 raw: input[..end].to_vec(),
                 code,
                 enhanced: p.enhanced,
-                line_count: p.coded_lines,
+                line_count: u16::try_from(p.lines - p.blank_lines).unwrap_or(u16::MAX),
                 anomalies: p.anomalies,
                 ends: p.ends,
             };
