@@ -1458,7 +1458,10 @@ impl Capabilities {
             },
             // RFC 4954 s3: `AUTH mechanism *(SP mechanism)`.
             Keyword::Auth => {
-                while let Some(word) = params.next_word() {
+                if let Some(first) = params.first.take() {
+                    self.add_mechanism(Word::new(first));
+                }
+                while let Some(word) = params.rest.next_word() {
                     self.add_mechanism(word);
                 }
             }
