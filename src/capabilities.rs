@@ -18,7 +18,7 @@
 use std::fmt;
 
 use crate::auth::Mechanism;
-use crate::reply::Reply;
+use crate::reply::{Anomaly, Reply};
 
 /// Most unknown keywords kept; more are dropped and flagged (memory stays bounded).
 const MAX_UNKNOWN: usize = 64;
@@ -413,15 +413,130 @@ pub struct Capabilities {
     size: Option<u64>,
     auth_known: u32,
     /// The offered mechanisms that are not in the table of known names, upper-cased, each
-    /// followed by a space: one allocation for all of them.
-    auth_other: String,
+    /// followed by a space: inline while short (one or two names), else one allocation.
+    auth_other: OtherNames,
+    /// What few servers advertise, boxed so that the usual capabilities stay small (they
+    /// are built, and moved, for every EHLO).
+    more: More,
+    anomalies: u16,
+}
+
+/// The rarely advertised parts of [`Capabilities`].
+#[derive(Clone, PartialEq, Eq, Default)]
+struct Extras {
     deliver_by: Option<u32>,
     mt_priority: Option<String>,
     future_release: Option<FutureRelease>,
     limits: TransactionLimits,
     unknown: Vec<Extension>,
-    anomalies: u16,
 }
+
+/// No [`Extras`]: what [`More::get`] reads before any was written.
+static NO_EXTRAS: Extras = Extras {
+    deliver_by: None,
+    mt_priority: None,
+    future_release: None,
+    limits: TransactionLimits {
+        rcpt_max: None,
+        mail_max: None,
+        rcpt_domain_max: None,
+    },
+    unknown: Vec::new(),
+};
+
+/// [`Extras`], allocated on the first write.
+#[derive(Clone, Default)]
+struct More(Option<Box<Extras>>);
+
+impl More {
+    fn get(&self) -> &Extras {
+        self.0.as_deref().unwrap_or(&NO_EXTRAS)
+    }
+
+    fn get_mut(&mut self) -> &mut Extras {
+        self.0.get_or_insert_with(Box::default)
+    }
+}
+
+/// Compared by content: allocated but empty is the same as not allocated.
+impl PartialEq for More {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl Eq for More {}
+
+/// Names (ASCII), each followed by a space, kept inline while they fit in
+/// [`OtherNames::INLINE`] octets: a server rarely offers more than one or two mechanisms
+/// outside the table of known ones (Gmail's `PLAIN-CLIENTTOKEN`), and allocating for them
+/// costs more than reading the rest of the line.
+#[derive(Clone)]
+enum OtherNames {
+    /// The first `len` octets of `bytes`.
+    Inline {
+        len: u8,
+        bytes: [u8; OtherNames::INLINE],
+    },
+    Heap(String),
+}
+
+impl OtherNames {
+    const INLINE: usize = 30;
+
+    /// The names, each followed by a space.
+    fn as_str(&self) -> &str {
+        match self {
+            // Only ASCII is stored, so this never fails (no unsafe to skip the check).
+            OtherNames::Inline { len, bytes } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            OtherNames::Heap(names) => names,
+        }
+    }
+
+    /// Appends `name` (ASCII) and a space.
+    fn push(&mut self, name: &str) {
+        match self {
+            OtherNames::Inline { len, bytes } => {
+                let at = usize::from(*len);
+                let end = at + name.len() + 1;
+                if end <= OtherNames::INLINE {
+                    bytes[at..end - 1].copy_from_slice(name.as_bytes());
+                    bytes[end - 1] = b' ';
+                    *len = end as u8;
+                } else {
+                    let mut names = String::with_capacity(end.max(64));
+                    names.push_str(self.as_str());
+                    names.push_str(name);
+                    names.push(' ');
+                    *self = OtherNames::Heap(names);
+                }
+            }
+            OtherNames::Heap(names) => {
+                names.push_str(name);
+                names.push(' ');
+            }
+        }
+    }
+}
+
+impl Default for OtherNames {
+    fn default() -> Self {
+        OtherNames::Inline {
+            len: 0,
+            bytes: [0; OtherNames::INLINE],
+        }
+    }
+}
+
+impl PartialEq for OtherNames {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for OtherNames {}
 
 /// The first line of an EHLO reply (server name and greeting), kept inline when it is short,
 /// as nearly all are, so that reading capabilities does not allocate for it.
@@ -694,8 +809,8 @@ struct Words<'a> {
     end: usize,
 }
 
-/// A word of a line, with its first 16 octets upper-cased as two big-endian words, the
-/// octets past the word cleared ([`upper_halves`]).
+/// A word of a line, with its first 16 octets as sent as two big-endian words, the octets
+/// past the word cleared (upper-cased only when a lookup needs it: servers send upper case).
 #[derive(Clone, Copy)]
 struct Word<'a> {
     bytes: &'a [u8],
@@ -705,13 +820,19 @@ struct Word<'a> {
 
 impl<'a> Word<'a> {
     fn new(bytes: &'a [u8]) -> Self {
-        let (high, low) = upper_halves(bytes);
+        let (high, low) = load_block(&bytes[..bytes.len().min(16)]);
         Word { bytes, high, low }
+    }
+
+    /// The first 16 octets upper-cased, as [`upper_halves`] reads them.
+    fn upper(&self) -> (u64, u64) {
+        (upper_ascii(self.high), upper_ascii(self.low))
     }
 
     /// The first 16 octets upper-cased, as [`pack`] packs the upper-cased word.
     fn packed(&self) -> u128 {
-        (u128::from(self.high) << 64) | u128::from(self.low)
+        let (high, low) = self.upper();
+        (u128::from(high) << 64) | u128::from(low)
     }
 }
 
@@ -742,9 +863,9 @@ impl<'a> Words<'a> {
             None => load_block(rest),
         };
         let (len, high, low) = match first_below_bang(high) {
-            Some(n) => (n, upper_ascii(high & keep_octets(n)), 0),
+            Some(n) => (n, high & keep_octets(n), 0),
             None => match first_below_bang(low) {
-                Some(n) => (8 + n, upper_ascii(high), upper_ascii(low & keep_octets(n))),
+                Some(n) => (8 + n, high, low & keep_octets(n)),
                 None => return Some(self.long_word(pos)),
             },
         };
@@ -754,12 +875,43 @@ impl<'a> Words<'a> {
         if len == 0 || len > left || (len < left && !matches!(rest[len], b' ' | b'\t')) {
             return Some(self.long_word(pos));
         }
-        self.pos = pos + len;
+        // The octet after the word, when in the text, is the blank just checked: skip it.
+        self.pos = pos + len + usize::from(len < left);
         Some(Word {
             bytes: &rest[..len],
             high,
             low,
         })
+    }
+
+    /// The next word read as [`parse_u64`] reads it, in one pass: `None` when there is no
+    /// word, `Some(None)` when the word is not 1 to 19 digits.
+    #[inline]
+    fn next_number(&mut self) -> Option<Option<u64>> {
+        let mut pos = self.pos;
+        while pos < self.end && matches!(self.buf[pos], b' ' | b'\t') {
+            pos += 1;
+        }
+        if pos >= self.end {
+            self.pos = pos;
+            return None;
+        }
+        let mut value = 0u64;
+        for (i, &b) in self.buf[pos..self.end].iter().enumerate() {
+            match b {
+                b'0'..=b'9' if i < 19 => value = value * 10 + u64::from(b - b'0'),
+                b' ' | b'\t' => {
+                    self.pos = pos + i;
+                    return Some(Some(value));
+                }
+                _ => {
+                    self.long_word(pos);
+                    return Some(None);
+                }
+            }
+        }
+        self.pos = self.end;
+        Some(Some(value))
     }
 
     /// [`Words::next_word`] for a word of 16 octets or more, or holding a control character
@@ -768,10 +920,7 @@ impl<'a> Words<'a> {
     #[inline(never)]
     fn long_word(&mut self, pos: usize) -> Word<'a> {
         let text = &self.buf[pos..self.end];
-        let len = text
-            .iter()
-            .position(|b| matches!(b, b' ' | b'\t'))
-            .unwrap_or(text.len());
+        let len = find_blank(text).unwrap_or(text.len());
         self.pos = pos + len;
         Word::new(&text[..len])
     }
@@ -961,11 +1110,11 @@ fn known_keyword(buf: &[u8], len: usize) -> Option<(Keyword, usize)> {
     };
     // The word ends at the first octet below `!` (or with the high bit set); the text ends
     // with one (CR or LF follows it), so the word never runs past the text.
-    let (word_len, key_high, key_low) = match first_below_bang(high) {
+    let (word_len, high, low) = match first_below_bang(high) {
         Some(0) => return None,
-        Some(n) => (n, upper_ascii(high & keep_octets(n)), 0),
+        Some(n) => (n, high & keep_octets(n), 0),
         None => match first_below_bang(low) {
-            Some(n) => (8 + n, upper_ascii(high), upper_ascii(low & keep_octets(n))),
+            Some(n) => (8 + n, high, low & keep_octets(n)),
             // Longer than 15 octets (or not ASCII): only ENHANCEDSTATUSCODES is known.
             None => return enhanced_status_codes(buf, len, high, low),
         },
@@ -973,6 +1122,20 @@ fn known_keyword(buf: &[u8], len: usize) -> Option<(Keyword, usize)> {
     if word_len < len && !matches!(buf[word_len], b' ' | b'\t') {
         return None;
     }
+    // Servers nearly always send keywords in upper case: look the word up as it is first,
+    // and upper-case it only when that misses.
+    let slot = &KEYWORDS[keyword_slot(high)];
+    if slot.high == high && slot.low == low && usize::from(slot.len) == word_len {
+        return Some((slot.keyword, word_len));
+    }
+    folded_keyword(word_len, high, low)
+}
+
+/// [`known_keyword`] for a word that is not a keyword as sent: upper-cased, then looked up
+/// again; also `AUTH=first`.
+#[inline(never)]
+fn folded_keyword(word_len: usize, high: u64, low: u64) -> Option<(Keyword, usize)> {
+    let (key_high, key_low) = (upper_ascii(high), upper_ascii(low));
     // `AUTH=LOGIN PLAIN` (the legacy form): the keyword and the first mechanism share a
     // word, which the caller tells by the `=`.
     const AUTH_EQUALS: u64 = (pack(b"AUTH=") >> 64) as u64;
@@ -986,18 +1149,55 @@ fn known_keyword(buf: &[u8], len: usize) -> Option<(Keyword, usize)> {
     }
 }
 
-/// [`known_keyword`] for a word of 16 octets or more.
+/// [`known_keyword`] for a word of 16 octets or more: `ENHANCEDSTATUSCODES`, compared as
+/// sent first and case-insensitively only when that misses.
 #[inline(never)]
 fn enhanced_status_codes(buf: &[u8], len: usize, high: u64, low: u64) -> Option<(Keyword, usize)> {
-    const NAME: &[u8; 19] = b"ENHANCEDSTATUSCODES";
-    const SLOT: Slot =
-        KEYWORDS[keyword_slot(u64::from_be_bytes(*NAME.first_chunk::<8>().unwrap()))];
-    if upper_ascii(high) != SLOT.high || upper_ascii(low) != SLOT.low || len < 19 {
+    const HIGH: u64 = u64::from_be_bytes(*b"ENHANCED");
+    const LOW: u64 = u64::from_be_bytes(*b"STATUSCO");
+    // The text holds at least 19 octets and is followed by CR or LF.
+    let (true, Some(&[d, e, s, after])) = (len >= 19, buf.get(16..20)) else {
+        return None;
+    };
+    let name = (high == HIGH && low == LOW && [d, e, s] == *b"DES")
+        || (upper_ascii(high) == HIGH
+            && upper_ascii(low) == LOW
+            && [d, e, s].eq_ignore_ascii_case(b"DES"));
+    (name && (len == 19 || matches!(after, b' ' | b'\t')))
+        .then_some((Keyword::EnhancedStatusCodes, 19))
+}
+
+/// The first SP or HT in `text`, eight octets at a time (server names run to 20 or more).
+#[inline]
+fn find_blank(text: &[u8]) -> Option<usize> {
+    /// The high bit of each octet of `word` (little-endian) that is SP or HT, exactly.
+    #[inline(always)]
+    fn blanks(word: u64) -> u64 {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const LOWS: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+        // An octet is zero exactly where `((x & LOWS) + LOWS) | x` has its high bit clear
+        // (no carry crosses octets).
+        let zero = |x: u64| !(((x & LOWS) + LOWS) | x) & !LOWS;
+        zero(word ^ (ONES * u64::from(b' '))) | zero(word ^ (ONES * u64::from(b'\t')))
+    }
+    let (words, tail) = text.as_chunks::<8>();
+    for (index, word) in words.iter().enumerate() {
+        let found = blanks(u64::from_le_bytes(*word));
+        if found != 0 {
+            return Some(index * 8 + found.trailing_zeros() as usize / 8);
+        }
+    }
+    if tail.is_empty() {
         return None;
     }
-    let tail = &buf[16..19];
-    (tail.eq_ignore_ascii_case(b"DES") && (len == 19 || matches!(buf[19], b' ' | b'\t')))
-        .then_some((Keyword::EnhancedStatusCodes, 19))
+    match text.last_chunk::<8>() {
+        // The octets before the tail hold no blank, so the first flag is in the tail.
+        Some(last) => {
+            let found = blanks(u64::from_le_bytes(*last));
+            (found != 0).then(|| text.len() - 8 + found.trailing_zeros() as usize / 8)
+        }
+        None => tail.iter().position(|b| matches!(b, b' ' | b'\t')),
+    }
 }
 
 /// A mask keeping the first `n` (0 to 7) octets of a big-endian word.
@@ -1026,43 +1226,30 @@ impl Capabilities {
     pub fn from_reply(reply: &Reply) -> Capabilities {
         let mut caps = Capabilities::default();
         let raw = reply.as_bytes();
-        let mut lines = reply.text_spans();
-        if let Some((start, end)) = lines.next() {
-            caps.read_first_line(&raw[start..end]);
-        }
         let mut rare = Rare::default();
-        for (start, end) in lines {
-            // `buf` runs on past the text (to the end of the reply); `len` octets are text.
-            let buf = &raw[start..];
-            let len = end - start;
-            match known_keyword(buf, len) {
-                Some((keyword, word_len)) => {
-                    if keyword.bit() & WITH_PARAMS == 0 {
-                        caps.add_keyword(keyword, &mut rare);
-                    } else {
-                        let mut first = None;
-                        if keyword == Keyword::Auth && buf[4] == b'=' {
-                            // `AUTH=first ...`; an `AUTH` line after it is not a repeat.
-                            first = Some(&buf[5..word_len]);
-                            caps.flag(CapabilityAnomaly::LegacyAuthEquals);
-                            caps.keywords |= keyword.bit();
-                        } else {
-                            caps.add_keyword(keyword, &mut rare);
-                        }
-                        let rest = Cursor {
-                            buf: &buf[word_len..],
-                            len: len - word_len,
-                        };
-                        caps.read_params(
-                            keyword,
-                            Params {
-                                first,
-                                rest: Words::new(rest),
-                            },
-                        );
+        match reply.plain_line_ends() {
+            Some(ends) => {
+                // Every line is `ddd-text<CRLF>` or `ddd text<CRLF>`: the text is between
+                // the separator and the CR.
+                if let Some((&first, rest)) = ends.split_first() {
+                    let mut start = usize::from(first);
+                    let utf8 = !reply.anomalies().contains(Anomaly::NonUtf8Text);
+                    caps.read_first_line(&raw[4..start - 2], utf8);
+                    for &end in rest {
+                        let end = usize::from(end);
+                        caps.read_line(&raw[start + 4..], end - 6 - start, &mut rare);
+                        start = end;
                     }
                 }
-                None => caps.read_other_line(Cursor { buf, len }, &mut rare),
+            }
+            None => {
+                let mut lines = reply.text_spans();
+                if let Some((start, end)) = lines.next() {
+                    caps.read_first_line(&raw[start..end], false);
+                }
+                for (start, end) in lines {
+                    caps.read_line(&raw[start..], end - start, &mut rare);
+                }
             }
         }
         if let Some(mechanisms) = rare.x_exps {
@@ -1077,6 +1264,44 @@ impl Capabilities {
             }
         }
         caps
+    }
+
+    /// Reads one keyword line: `buf` is the reply from the line's text on (it runs on past
+    /// the text, to the end of the reply), of which `len` octets are text.
+    #[inline(always)]
+    fn read_line<'a>(&mut self, buf: &'a [u8], len: usize, rare: &mut Rare<'a>) {
+        let caps = self;
+        match known_keyword(buf, len) {
+            Some((keyword, word_len)) => {
+                if keyword.bit() & WITH_PARAMS == 0 {
+                    caps.add_keyword(keyword, rare);
+                } else {
+                    let mut first = None;
+                    if keyword == Keyword::Auth && buf[4] == b'=' {
+                        // `AUTH=first ...`; an `AUTH` line after it is not a repeat.
+                        first = Some(&buf[5..word_len]);
+                        caps.flag(CapabilityAnomaly::LegacyAuthEquals);
+                        caps.keywords |= keyword.bit();
+                    } else {
+                        caps.add_keyword(keyword, rare);
+                    }
+                    // The octet after the keyword, when in the text, is a blank: skip it.
+                    let skip = word_len + usize::from(word_len < len);
+                    let rest = Cursor {
+                        buf: &buf[skip..],
+                        len: len - skip,
+                    };
+                    caps.read_params(
+                        keyword,
+                        Params {
+                            first,
+                            rest: Words::new(rest),
+                        },
+                    );
+                }
+            }
+            None => caps.read_other_line(Cursor { buf, len }, rare),
+        }
     }
 
     /// Records a keyword line (not `AUTH=`), flagging a repeat.
@@ -1168,18 +1393,31 @@ impl Capabilities {
         caps.read_params(keyword, params);
     }
 
-    fn read_first_line(&mut self, text: &[u8]) {
-        if text.len() <= FirstLine::INLINE && text.is_ascii() {
-            // The usual line: ASCII is UTF-8, so it is kept with no validation pass. The
-            // blanks trimmed are those `str::trim_start` trims in ASCII.
+    /// Reads the first line's text; `utf8` says the decoder found the reply's text valid
+    /// UTF-8 (so it need not be checked again).
+    fn read_first_line(&mut self, text: &[u8], utf8: bool) {
+        if text.len() <= FirstLine::INLINE && (utf8 || text.is_ascii()) {
+            // The usual line: valid UTF-8 (or ASCII), so it is kept with no validation pass.
+            // The blanks trimmed are those `str::trim_start` trims in ASCII; a line whose
+            // first other character is not ASCII (it may be Unicode white space) is left to
+            // `trim_start` below.
             let skip = text
                 .iter()
                 .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
                 .count();
-            let trimmed = &text[skip..];
-            self.read_server_name(trimmed);
-            self.first_line = FirstLine::inline(trimmed);
-            return;
+            if text.get(skip).is_none_or(u8::is_ascii) {
+                let trimmed = &text[skip..];
+                self.read_server_name(trimmed);
+                // Written in place: `self` is fresh, so its first line is inline and empty.
+                match &mut self.first_line {
+                    FirstLine::Inline { len, bytes } => {
+                        bytes[..trimmed.len()].copy_from_slice(trimmed);
+                        *len = trimmed.len() as u8;
+                    }
+                    line => *line = FirstLine::inline(trimmed),
+                }
+                return;
+            }
         }
         // Valid UTF-8 (the usual case, checked a word at a time for ASCII) needs no lossy
         // pass, which decodes character by character.
@@ -1200,10 +1438,7 @@ impl Capabilities {
     #[inline]
     fn read_server_name(&mut self, trimmed: &[u8]) {
         // SP and HT are ASCII, so they never occur inside a multi-octet character.
-        let name_end = trimmed
-            .iter()
-            .position(|b| matches!(b, b' ' | b'\t'))
-            .unwrap_or(trimmed.len());
+        let name_end = find_blank(trimmed).unwrap_or(trimmed.len());
         self.name_kind = match trimmed.first() {
             _ if name_end == 0 => NameKind::Empty,
             Some(b'[') => NameKind::AddressLiteral,
@@ -1215,17 +1450,18 @@ impl Capabilities {
     fn read_params(&mut self, keyword: Keyword, mut params: Params<'_>) {
         match keyword {
             // RFC 1870 s4: `SIZE [number]`; no value or 0 means no fixed limit.
-            Keyword::Size => match params.next() {
+            Keyword::Size => match params.rest.next_number() {
                 None => {}
-                Some(value) => match parse_u64(value) {
-                    Some(0) => self.size = None,
-                    Some(limit) => self.size = Some(limit),
-                    None => self.flag(CapabilityAnomaly::BadParameter),
-                },
+                Some(Some(0)) => self.size = None,
+                Some(Some(limit)) => self.size = Some(limit),
+                Some(None) => self.flag(CapabilityAnomaly::BadParameter),
             },
             // RFC 4954 s3: `AUTH mechanism *(SP mechanism)`.
             Keyword::Auth => {
-                while let Some(word) = params.next_word() {
+                if let Some(first) = params.first.take() {
+                    self.add_mechanism(Word::new(first));
+                }
+                while let Some(word) = params.rest.next_word() {
                     self.add_mechanism(word);
                 }
             }
@@ -1233,7 +1469,7 @@ impl Capabilities {
             Keyword::DeliverBy => {
                 if let Some(value) = params.next() {
                     match parse_u64(value).and_then(|v| u32::try_from(v).ok()) {
-                        Some(seconds) => self.deliver_by = Some(seconds),
+                        Some(seconds) => self.more.get_mut().deliver_by = Some(seconds),
                         None => self.flag(CapabilityAnomaly::BadParameter),
                     }
                 }
@@ -1241,14 +1477,15 @@ impl Capabilities {
             // RFC 6710 s4: `MT-PRIORITY [priority-profile]`.
             Keyword::MtPriority => {
                 if let Some(profile) = params.next() {
-                    self.mt_priority = Some(String::from_utf8_lossy(profile).into_owned());
+                    self.more.get_mut().mt_priority =
+                        Some(String::from_utf8_lossy(profile).into_owned());
                 }
             }
             // RFC 4865 s3: `FUTURERELEASE max-future-release-interval max-future-release-date-time`.
             Keyword::FutureRelease => match (params.next(), params.next()) {
                 (Some(interval), Some(date)) => match parse_u64(interval) {
                     Some(max_interval) => {
-                        self.future_release = Some(FutureRelease {
+                        self.more.get_mut().future_release = Some(FutureRelease {
                             max_interval,
                             max_date_time: String::from_utf8_lossy(date).into_owned(),
                         });
@@ -1267,11 +1504,11 @@ impl Capabilities {
                     let (name, value) = (&param[..eq], &param[eq + 1..]);
                     let value = parse_u64(value).and_then(|v| u32::try_from(v).ok());
                     let slot = if name.eq_ignore_ascii_case(b"RCPTMAX") {
-                        &mut self.limits.rcpt_max
+                        &mut self.more.get_mut().limits.rcpt_max
                     } else if name.eq_ignore_ascii_case(b"MAILMAX") {
-                        &mut self.limits.mail_max
+                        &mut self.more.get_mut().limits.mail_max
                     } else if name.eq_ignore_ascii_case(b"RCPTDOMAINMAX") {
-                        &mut self.limits.rcpt_domain_max
+                        &mut self.more.get_mut().limits.rcpt_domain_max
                     } else {
                         continue;
                     };
@@ -1290,12 +1527,22 @@ impl Capabilities {
     fn add_mechanism(&mut self, name: Word<'_>) {
         match Mechanism::lookup_halves(name.bytes, name.high, name.low) {
             Some(index) => self.auth_known |= 1 << index,
+            None => self.add_folded_mechanism(name),
+        }
+    }
+
+    /// Adds a mechanism whose name as sent is not a known one: upper-cased, it may be.
+    #[inline(never)]
+    fn add_folded_mechanism(&mut self, name: Word<'_>) {
+        let (high, low) = name.upper();
+        match Mechanism::lookup_halves(name.bytes, high, low) {
+            Some(index) => self.auth_known |= 1 << index,
             None => self.add_other_mechanism(name.bytes),
         }
     }
 
     /// Adds a mechanism that is not in the table of known names (or is not a name at all).
-    #[inline(never)]
+    #[inline]
     fn add_other_mechanism(&mut self, name: &[u8]) {
         // What `Mechanism::from_name` accepts: 1 to 20 of `A-Z 0-9 - _`, any case.
         if name.is_empty()
@@ -1324,23 +1571,21 @@ impl Capabilities {
             self.flag(CapabilityAnomaly::Truncated);
             return;
         }
-        self.auth_other.reserve(upper.len() + 1);
-        self.auth_other.push_str(upper);
-        self.auth_other.push(' ');
+        self.auth_other.push(upper);
     }
 
     /// The names in [`Capabilities::auth_other`], in the order they came.
     fn other_mechanisms(&self) -> impl Iterator<Item = &str> {
-        self.auth_other.split_terminator(' ')
+        self.auth_other.as_str().split_terminator(' ')
     }
 
     fn keep_unknown<'a>(&mut self, keyword: &[u8], params: impl Iterator<Item = &'a [u8]>) {
         let keyword = String::from_utf8_lossy(keyword).to_ascii_uppercase();
-        if self.unknown.iter().any(|e| e.keyword == keyword) {
+        if self.more.get().unknown.iter().any(|e| e.keyword == keyword) {
             self.flag(CapabilityAnomaly::DuplicateKeyword);
             return;
         }
-        if self.unknown.len() == MAX_UNKNOWN {
+        if self.more.get().unknown.len() == MAX_UNKNOWN {
             self.flag(CapabilityAnomaly::Truncated);
             return;
         }
@@ -1353,7 +1598,10 @@ impl Capabilities {
             kept.push(String::from_utf8_lossy(param).into_owned());
         }
         let params = kept;
-        self.unknown.push(Extension { keyword, params });
+        self.more
+            .get_mut()
+            .unknown
+            .push(Extension { keyword, params });
     }
 
     fn flag(&mut self, anomaly: CapabilityAnomaly) {
@@ -1466,27 +1714,27 @@ impl Capabilities {
 
     /// The `DELIVERBY` minimum in seconds, when one was given (RFC 2852).
     pub fn deliver_by(&self) -> Option<u32> {
-        self.deliver_by
+        self.more.get().deliver_by
     }
 
     /// The `MT-PRIORITY` profile, when one was given (RFC 6710).
     pub fn mt_priority_profile(&self) -> Option<&str> {
-        self.mt_priority.as_deref()
+        self.more.get().mt_priority.as_deref()
     }
 
     /// The `FUTURERELEASE` parameters (RFC 4865).
     pub fn future_release(&self) -> Option<&FutureRelease> {
-        self.future_release.as_ref()
+        self.more.get().future_release.as_ref()
     }
 
     /// The `LIMITS` values (RFC 9422); all `None` when not advertised.
     pub fn limits(&self) -> TransactionLimits {
-        self.limits
+        self.more.get().limits
     }
 
     /// Keywords this crate does not know, with their parameters.
     pub fn unknown(&self) -> &[Extension] {
-        &self.unknown
+        &self.more.get().unknown
     }
 
     /// What the parser tolerated.
@@ -1509,7 +1757,7 @@ impl fmt::Debug for Capabilities {
             .field("keywords", &self.keywords().collect::<Vec<_>>())
             .field("size", &self.size)
             .field("auth", &self.auth_mechanisms().collect::<Vec<_>>())
-            .field("unknown", &self.unknown)
+            .field("unknown", &self.more.get().unknown)
             .field("anomalies", &self.anomalies().collect::<Vec<_>>())
             .finish()
     }
@@ -1540,6 +1788,11 @@ mod scan_tests {
     }
 
     proptest! {
+        #[test]
+        fn find_blank_matches_a_plain_loop(text in proptest::collection::vec(prop_oneof![Just(b' '), Just(b'\t'), Just(0u8), Just(0x20 | 0x80), Just(0x89), Just(b'!'), Just(b'\x08'), Just(b'a'), any::<u8>()], 0..40)) {
+            prop_assert_eq!(find_blank(&text), text.iter().position(|b| matches!(b, b' ' | b'\t')));
+        }
+
         #[test]
         fn scan_word_matches_a_plain_loop(text in proptest::collection::vec(prop_oneof![Just(b' '), Just(b'\t'), Just(0u8), Just(b'a'), Just(b'z'), Just(b'{'), Just(b'`'), Just(b'-'), any::<u8>()], 0..40)) {
             let len = text.iter().position(|b| matches!(b, b' ' | b'\t' | 0)).unwrap_or(text.len());

@@ -133,6 +133,20 @@ fn size_without_value_and_help_last() {
     let bad = caps("250-a\n250 SIZE lots");
     assert!(bad.size_advertised() && bad.size().is_none());
     assert!(bad.has_anomaly(CapabilityAnomaly::BadParameter));
+    // 19 digits fit (u64); 20 do not; a digit run ending in something else is not a number.
+    let most = caps("250-a\n250 SIZE 9999999999999999999 x");
+    assert_eq!(most.size(), Some(9_999_999_999_999_999_999));
+    assert!(!most.has_anomaly(CapabilityAnomaly::BadParameter));
+    for wire in [
+        "250-a\n250 SIZE 10000000000000000000",
+        "250-a\n250 SIZE \t 12x",
+        "250-a\n250 SIZE 12\u{1}3",
+    ] {
+        let c = caps(wire);
+        assert!(c.size().is_none(), "{wire:?}");
+        assert!(c.has_anomaly(CapabilityAnomaly::BadParameter), "{wire:?}");
+    }
+    assert_eq!(caps("250-a\n250 SIZE\t 1024\t").size(), Some(1024));
 }
 
 #[test]
@@ -503,4 +517,39 @@ fn the_corpus_agrees_with_the_reference() {
         }
         agrees_with_reference(wire.as_bytes()).unwrap();
     }
+}
+
+#[test]
+fn unregistered_mechanisms_past_the_inline_buffer() {
+    let wire = "250-a\n250-AUTH x-one PLAIN X-TWO-LONGER-NAME\n250 AUTH=X-THREE x-one X-FOUR_4";
+    let c = caps(wire);
+    assert_eq!(
+        mechanisms(&c),
+        ["PLAIN", "X-ONE", "X-TWO-LONGER-NAME", "X-THREE", "X-FOUR_4"]
+    );
+    assert!(c.supports_auth(&Mechanism::Other("X-FOUR_4".into())));
+    assert!(!c.supports_auth(&Mechanism::Other("X-FOUR".into())));
+    assert_eq!(c, caps(wire));
+    let short = caps("250-a\n250 AUTH X-ONE");
+    assert_eq!(mechanisms(&short), ["X-ONE"]);
+    assert_ne!(c, short);
+    // 32 are kept; more are dropped and flagged.
+    let many: Vec<String> = (0..40).map(|i| format!("X-MECH-{i}")).collect();
+    let c = caps(&format!("250-a\n250 AUTH {}", many.join(" ")));
+    assert_eq!(mechanisms(&c), many[..32]);
+    assert!(c.has_anomaly(CapabilityAnomaly::Truncated));
+}
+
+#[test]
+fn first_lines_with_unicode_white_space_agree_with_the_reference() {
+    for wire in [
+        "250-\u{a0}host.example greets you\r\n250 SIZE 10\r\n",
+        "250-\u{3000}h\u{e9}te.example\r\n250 HELP\r\n",
+        "250- \u{85}host \u{e9}t\u{e9}\r\n250 HELP\r\n",
+        "250-\t\u{2003}\r\n250 HELP\r\n",
+        "250-host.example \u{e9}t\u{e9}\r\n250 HELP\r\n",
+    ] {
+        agrees_with_reference(wire.as_bytes()).unwrap();
+    }
+    agrees_with_reference(b"250-\xa0host \xff\r\n250 HELP\r\n").unwrap();
 }

@@ -7,8 +7,7 @@
 
 use super::parse::{LineFault, Separator, reply_line};
 use super::{
-    Anomalies, Anomaly, EnhancedCode, LineEnds, Reply, ReplyCode, enhanced::leading_enhanced_code,
-    scan_line,
+    Anomalies, Anomaly, EnhancedCode, LineEnds, Reply, ReplyCode, enhanced::leading_code, scan_line,
 };
 
 /// RFC 5321 s4.5.3.1.5: "The maximum total length of a reply line including the reply code
@@ -152,7 +151,8 @@ struct Partial {
     /// Octets of complete lines already validated.
     scanned: usize,
     lines: usize,
-    coded_lines: u16,
+    /// Blank lines among `lines` (the rest are coded lines).
+    blank_lines: usize,
     ends: LineEnds,
     /// The digits of the latest coded line's code, as one number ([`digits_key`]); zero
     /// before the first.
@@ -192,16 +192,16 @@ impl ReplyDecoder {
     /// last line has not arrived, or an error naming the line and offset. After an error the
     /// stream cannot be trusted: the connection should be closed.
     pub fn decode(&mut self, input: &[u8]) -> Result<Decoded<Reply>, ReplyError> {
-        let result = self.frame(input);
-        if !matches!(result, Ok(Decoded::Incomplete)) {
-            self.partial = Partial::default();
-        }
-        result
+        // `frame` takes the partial reply and puts it back only when it is incomplete: after
+        // a complete reply or an error the decoder starts afresh.
+        self.frame(input)
     }
 
     fn frame(&mut self, input: &[u8]) -> Result<Decoded<Reply>, ReplyError> {
         let limits = self.limits;
-        let p = &mut self.partial;
+        // Worked on as a local (kept in registers), and stored back only when the reply is
+        // incomplete: after a complete reply or an error the decoder starts afresh.
+        let mut p = std::mem::take(&mut self.partial);
         loop {
             let start = p.scanned;
             let window_end = input
@@ -216,6 +216,7 @@ impl ReplyDecoder {
                         limit: limits.max_line_length,
                     });
                 }
+                self.partial = p;
                 return Ok(Decoded::Incomplete);
             };
             let end = start + nl + 1;
@@ -243,33 +244,30 @@ impl ReplyDecoder {
             }
             // The usual line, `ddd-text` or `ddd text`, checked in one match; anything else
             // (blank, bare code, malformed) takes the slow path.
-            let (digits, separator, text) = match line {
-                [
-                    a @ b'0'..=b'9',
-                    b @ b'0'..=b'9',
-                    c @ b'0'..=b'9',
-                    sep,
-                    text @ ..,
-                ] => {
-                    let separator = match sep {
+            // The usual line, `ddd-text` or `ddd text`: its first four octets read as one
+            // number, the three digits checked at once; anything else (blank, bare code,
+            // malformed) takes the slow path. The digits (the low three octets) are the key
+            // codes are compared by ([`digits_key`]), and the value is made once, at the end.
+            let (key, separator, text) = match line.first_chunk::<4>() {
+                Some(head) if is_three_digits(u32::from_le_bytes(*head)) => {
+                    let head = u32::from_le_bytes(*head);
+                    let separator = match (head >> 24) as u8 {
                         b'-' => Separator::Continues,
                         b' ' => Separator::Last,
-                        _ => return Err(bad_separator(p.lines, start, *sep)),
+                        sep => return Err(bad_separator(p.lines, start, sep)),
                     };
-                    ([*a, *b, *c], separator, text)
+                    (head & 0x00ff_ffff, separator, &line[4..])
                 }
                 _ => match odd_line(line, p.lines, start)? {
-                    Some(digits) => (digits, Separator::Bare, &line[3..]),
+                    Some(digits) => (digits_key(digits), Separator::Bare, &line[3..]),
                     None => {
                         p.anomalies.insert(Anomaly::BlankLine);
+                        p.blank_lines += 1;
                         p.scanned = end;
                         continue;
                     }
                 },
             };
-            p.coded_lines = p.coded_lines.saturating_add(1);
-            // Codes are compared as digits (the same thing); the value is made once, at the end.
-            let key = digits_key(digits);
             if p.digits != 0 && p.digits != key {
                 p.anomalies.insert(Anomaly::InconsistentCodes);
             }
@@ -278,8 +276,10 @@ impl ReplyDecoder {
             if non_ascii && std::str::from_utf8(text).is_err() {
                 p.anomalies.insert(Anomaly::NonUtf8Text);
             }
-            if p.enhanced.is_none() {
-                p.enhanced = leading_enhanced_code(text).map(|(code, _)| code);
+            // Most lines have no enhanced code: their text starts with neither 2, 4 nor 5,
+            // which is checked here rather than in a call per line.
+            if p.enhanced.is_none() && matches!(text.first(), Some(b'2' | b'4' | b'5')) {
+                p.enhanced = leading_code(text);
             }
             p.scanned = end;
             match separator {
@@ -287,7 +287,8 @@ impl ReplyDecoder {
                 Separator::Last => {}
                 Separator::Bare => p.anomalies.insert(Anomaly::BareCode),
             }
-            let code = ReplyCode::from_digits(digits);
+            let [a, b, c, _] = key.to_le_bytes();
+            let code = ReplyCode::from_digits([a, b, c]);
             if !code.is_standard() {
                 p.anomalies.insert(Anomaly::NonStandardCode);
             }
@@ -300,7 +301,7 @@ impl ReplyDecoder {
                 raw: input[..end].to_vec(),
                 code,
                 enhanced: p.enhanced,
-                line_count: p.coded_lines,
+                line_count: u16::try_from(p.lines - p.blank_lines).unwrap_or(u16::MAX),
                 anomalies: p.anomalies,
                 ends: p.ends,
             };
@@ -316,6 +317,16 @@ impl ReplyDecoder {
 #[inline(always)]
 fn digits_key(digits: [u8; 3]) -> u32 {
     u32::from_le_bytes([digits[0], digits[1], digits[2], 0])
+}
+
+/// Whether the low three octets of `head` (read little-endian) are ASCII digits, all at
+/// once: an octet is a digit when its high nibble is 3 and stays 3 with 6 added (no carry
+/// crosses octets once every high nibble is 3).
+#[inline(always)]
+fn is_three_digits(head: u32) -> bool {
+    const NIBBLES: u32 = 0x00f0_f0f0;
+    const THREES: u32 = 0x0030_3030;
+    head & NIBBLES == THREES && head.wrapping_add(0x0006_0606) & NIBBLES == THREES
 }
 
 /// A line that is not `ddd-...` or `ddd ...`: a bare code (its digits), a blank line
@@ -354,4 +365,35 @@ fn bad_separator(line: usize, start: usize, found: u8) -> ReplyError {
 /// the decoder when bytes arrive piecemeal.
 pub fn parse_reply(input: &[u8], limits: &ReplyLimits) -> Result<Decoded<Reply>, ReplyError> {
     ReplyDecoder::new(*limits).decode(input)
+}
+
+#[cfg(test)]
+mod digit_tests {
+    use super::is_three_digits;
+
+    #[test]
+    fn three_digits_checked_at_once_as_one_at_a_time() {
+        // Every octet in every position (the others digits), and every fourth octet.
+        for b in 0..=255u8 {
+            for pos in 0..3 {
+                let mut head = *b"250-";
+                head[pos] = b;
+                assert_eq!(
+                    is_three_digits(u32::from_le_bytes(head)),
+                    b.is_ascii_digit(),
+                    "{head:?}"
+                );
+            }
+            assert!(is_three_digits(u32::from_le_bytes([b'0', b'9', b'5', b])));
+        }
+        for a in 0..=255u8 {
+            for b in 0..=255u8 {
+                let head = [a, b, b'9', b' '];
+                assert_eq!(
+                    is_three_digits(u32::from_le_bytes(head)),
+                    a.is_ascii_digit() && b.is_ascii_digit()
+                );
+            }
+        }
+    }
 }

@@ -131,6 +131,47 @@ pub(crate) fn status_code(input: &[u8]) -> IResult<&[u8], EnhancedCode> {
         .parse(input)
 }
 
+/// [`status_code`] by hand, for the reply decoder's hot path: the code at the start of
+/// `input` and its length.
+#[inline]
+fn scan_status_code(input: &[u8]) -> Option<(EnhancedCode, usize)> {
+    /// `1*3digit`, greedy: its value and length.
+    #[inline(always)]
+    fn digits(input: &[u8]) -> Option<(u16, usize)> {
+        let d = |b: u8| u16::from(b - b'0');
+        match input {
+            [a @ b'0'..=b'9', b @ b'0'..=b'9', c @ b'0'..=b'9', ..] => {
+                Some((d(*a) * 100 + d(*b) * 10 + d(*c), 3))
+            }
+            [a @ b'0'..=b'9', b @ b'0'..=b'9', ..] => Some((d(*a) * 10 + d(*b), 2)),
+            [a @ b'0'..=b'9', ..] => Some((d(*a), 1)),
+            _ => None,
+        }
+    }
+    let [c @ (b'2' | b'4' | b'5'), b'.', rest @ ..] = input else {
+        return None;
+    };
+    let (subject, n) = digits(rest)?;
+    let [b'.', rest @ ..] = &rest[n..] else {
+        return None;
+    };
+    let (detail, m) = digits(rest)?;
+    let code = EnhancedCode {
+        class: c - b'0',
+        subject,
+        detail,
+    };
+    Some((code, 2 + n + 1 + m))
+}
+
+/// The enhanced code at the start of reply text, as [`leading_enhanced_code`] reads it,
+/// without the text after it (what the reply decoder keeps).
+#[inline]
+pub(crate) fn leading_code(text: &[u8]) -> Option<EnhancedCode> {
+    let (code, len) = scan_status_code(text)?;
+    matches!(text.get(len), None | Some(b' ' | b'\t')).then_some(code)
+}
+
 /// Reads an enhanced code at the start of reply text, as RFC 2034 s4 places it:
 /// `status-code SP text`. The code must be followed by a space, a tab or the end of the line,
 /// so that `5.7.1x` or a version number like `2.0.0.1` is not mistaken for one.
@@ -140,7 +181,8 @@ pub(crate) fn leading_enhanced_code(text: &[u8]) -> Option<(EnhancedCode, &[u8])
     if !matches!(text.first(), Some(b'2' | b'4' | b'5')) {
         return None;
     }
-    let (rest, code) = status_code(text).ok()?;
+    let (code, len) = scan_status_code(text)?;
+    let rest = &text[len..];
     match rest.first() {
         None => Some((code, rest)),
         Some(b' ' | b'\t') => {
@@ -157,6 +199,14 @@ pub(crate) fn leading_enhanced_code(text: &[u8]) -> Option<(EnhancedCode, &[u8])
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn the_scan_matches_the_grammar(text in proptest::collection::vec(proptest::prop_oneof![proptest::strategy::Just(b'.'), proptest::strategy::Just(b'2'), proptest::strategy::Just(b'5'), proptest::strategy::Just(b'9'), proptest::strategy::Just(b'0'), proptest::strategy::Just(b' '), proptest::num::u8::ANY], 0..12)) {
+            let nom = status_code(&text).ok().map(|(rest, code)| (code, text.len() - rest.len()));
+            proptest::prop_assert_eq!(scan_status_code(&text), nom);
+        }
+    }
 
     #[test]
     fn known_answers() {

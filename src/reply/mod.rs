@@ -125,6 +125,23 @@ impl Reply {
         }
     }
 
+    /// The recorded line ends, when they are every line's and every line is a coded line
+    /// ending in CRLF (`ddd-text` or `ddd text`, no blank lines, no bare codes): then the
+    /// text of each line is `prev_end + 4 .. end - 2`, with nothing to check. `None` sends
+    /// the reader to [`Reply::text_spans`].
+    #[inline]
+    pub(crate) fn plain_line_ends(&self) -> Option<&[u16]> {
+        const ODD: u16 =
+            Anomaly::BlankLine.bit() | Anomaly::BareCode.bit() | Anomaly::BareLineFeed.bit();
+        let ends = self.ends.as_slice();
+        (self.anomalies.0 & ODD == 0
+            && ends.len() == usize::from(self.line_count)
+            && ends
+                .last()
+                .is_some_and(|&end| usize::from(end) == self.raw.len()))
+        .then_some(ends)
+    }
+
     /// What the parser tolerated in this reply.
     pub fn anomalies(&self) -> Anomalies {
         self.anomalies
