@@ -126,6 +126,71 @@ fn rcpt_line<const TRANSCRIPT: bool>(
 // is checked and no line length measured while writing. No `reserve` up front: each
 // `extend_from_slice` checks the capacity anyway, and a reused buffer already has it.
 
+// Short lines: instead of one `extend_from_slice` per piece (each a capacity check and a
+// length store), a fixed-size window is appended in one step, filled by stores at known
+// offsets and cut back to the line's length. Variable parts of at most `SHORT_PART` octets
+// are copied in two overlapping fixed-size chunks instead of a `memcpy` call.
+
+/// The longest variable part (domain or path) written into a window.
+const SHORT_PART: usize = 32;
+
+/// The window of the HELO/EHLO/LHLO and RCPT lines: verb (at most 8), a part of at most
+/// [`SHORT_PART`] octets and CRLF.
+const SHORT_WINDOW: usize = 48;
+const _: () = assert!(b"RCPT TO:".len() + SHORT_PART + 2 <= SHORT_WINDOW);
+
+/// A window whose first octets are `prefix`, the rest zero.
+const fn window_template<const W: usize>(prefix: &[u8]) -> [u8; W] {
+    let mut window = [0u8; W];
+    let mut i = 0;
+    while i < prefix.len() {
+        window[i] = prefix[i];
+        i += 1;
+    }
+    window
+}
+
+const EHLO_WINDOW: [u8; SHORT_WINDOW] = window_template(b"EHLO ");
+const HELO_WINDOW: [u8; SHORT_WINDOW] = window_template(b"HELO ");
+const LHLO_WINDOW: [u8; SHORT_WINDOW] = window_template(b"LHLO ");
+const RCPT_WINDOW: [u8; SHORT_WINDOW] = window_template(b"RCPT TO:");
+
+/// Appends `template`, lets `line` write into it and return the line's length (at most `W`),
+/// and cuts `out` back to that length.
+#[inline(always)]
+fn with_window<const W: usize>(
+    out: &mut Vec<u8>,
+    template: &[u8; W],
+    line: impl FnOnce(&mut [u8; W]) -> usize,
+) {
+    let start = out.len();
+    out.extend_from_slice(template);
+    let length = match out.last_chunk_mut::<W>() {
+        Some(window) => line(window),
+        // Just appended: `out` holds at least `W` octets.
+        None => W,
+    };
+    out.truncate(start + length);
+}
+
+/// Copies `part` into `window` at `at` and returns where it ends: parts of 8 to
+/// [`SHORT_PART`] octets as two overlapping chunks of 8 or 16, others with `copy_from_slice`.
+#[inline(always)]
+fn put_short<const W: usize>(window: &mut [u8; W], at: usize, part: &[u8]) -> usize {
+    let n = part.len();
+    let end = at + n;
+    if (16..=SHORT_PART).contains(&n) {
+        window[at..at + 16].copy_from_slice(&part[..16]);
+        window[end - 16..end].copy_from_slice(&part[n - 16..]);
+    } else if (8..16).contains(&n) {
+        window[at..at + 8].copy_from_slice(&part[..8]);
+        window[end - 8..end].copy_from_slice(&part[n - 8..]);
+    } else {
+        window[at..end].copy_from_slice(part);
+    }
+    end
+}
+
 /// The longest `HELO`/`EHLO`/`LHLO` line with a domain: a [`Domain`] is at most
 /// [`MAX_DOMAIN_LENGTH`] octets of `sub-domain` labels, which hold no CR, LF or NUL.
 const HELLO_DOMAIN_MAX: usize = b"EHLO ".len() + MAX_DOMAIN_LENGTH + 2;
@@ -133,9 +198,18 @@ const _: () = assert!(HELLO_DOMAIN_MAX <= RFC_COMMAND_LINE_LENGTH);
 
 /// `HELO`/`EHLO`/`LHLO` and a domain, CRLF included; cannot fail ([`HELLO_DOMAIN_MAX`]).
 #[inline]
-fn write_hello(verb: &[u8; 5], domain: &Domain, out: &mut Vec<u8>) {
+fn write_hello(template: &[u8; SHORT_WINDOW], domain: &Domain, out: &mut Vec<u8>) {
     let name = domain.as_str().as_bytes();
-    out.extend_from_slice(verb);
+    if name.len() <= SHORT_PART {
+        // 5 + 32 + 2 octets fit in the window.
+        with_window(out, template, |window| {
+            let end = put_short(window, 5, name);
+            window[end..end + 2].copy_from_slice(b"\r\n");
+            end + 2
+        });
+        return;
+    }
+    out.extend_from_slice(&template[..5]);
     out.extend_from_slice(name);
     out.extend_from_slice(b"\r\n");
 }
@@ -216,12 +290,124 @@ fn write_size(size: u64, out: &mut Vec<u8>) {
     }
 }
 
+/// SIZE values below this (16 digits at most) are written in the MAIL window.
+const SIZE_WINDOW_LIMIT: u64 = 10_000_000_000_000_000;
+
+/// The longest tail of [`MAIL_TAILS`]: ` BODY=BINARYMIME RET=FULL SMTPUTF8 REQUIRETLS` CRLF.
+const MAIL_TAIL: usize = 48;
+
+/// The MAIL window: `MAIL FROM:`, a path of at most [`SHORT_PART`] octets, ` SIZE=` and up to
+/// 16 digits, and a tail of [`MAIL_TAILS`].
+const MAIL_WINDOW: usize = b"MAIL FROM:".len() + SHORT_PART + b" SIZE=".len() + 16 + MAIL_TAIL;
+
+/// Appends `piece` to the first `length` octets of `tail`; returns the new length.
+const fn push_tail(tail: &mut [u8; MAIL_TAIL], length: usize, piece: &[u8]) -> usize {
+    let mut i = 0;
+    while i < piece.len() {
+        tail[length + i] = piece[i];
+        i += 1;
+    }
+    length + piece.len()
+}
+
+/// One entry of [`MAIL_TAILS`]: the tail in the first [`MAIL_TAIL`] octets, its length in
+/// the last one (64 octets, so that an index is a shift).
+type MailTail = [u8; 64];
+
+/// Every combination of BODY, RET, SMTPUTF8 and REQUIRETLS as written after SIZE, CRLF
+/// included, at [`mail_tail_index`].
+static MAIL_TAILS: [MailTail; 48] = {
+    let bodies: [&[u8]; 4] = [b" BODY=7BIT", b" BODY=8BITMIME", b" BODY=BINARYMIME", b""];
+    let rets: [&[u8]; 3] = [b" RET=FULL", b" RET=HDRS", b""];
+    let mut tails = [[0u8; 64]; 48];
+    let mut index = 0;
+    while index < 48 {
+        let mut tail = [0u8; MAIL_TAIL];
+        let mut length = push_tail(&mut tail, 0, bodies[index / 12]);
+        length = push_tail(&mut tail, length, rets[index / 4 % 3]);
+        if index & 2 != 0 {
+            length = push_tail(&mut tail, length, b" SMTPUTF8");
+        }
+        if index & 1 != 0 {
+            length = push_tail(&mut tail, length, b" REQUIRETLS");
+        }
+        length = push_tail(&mut tail, length, b"\r\n");
+        let mut i = 0;
+        while i < MAIL_TAIL {
+            tails[index][i] = tail[i];
+            i += 1;
+        }
+        tails[index][63] = length as u8;
+        index += 1;
+    }
+    tails
+};
+
+/// Where the tail of these parameters is in [`MAIL_TAILS`]. `None` takes the index after the
+/// last variant, which is also how the option is stored, so each field is one load.
+#[inline(always)]
+fn mail_tail_index(params: &MailParams) -> usize {
+    let body = match params.body {
+        Some(body) => body as usize,
+        None => 3,
+    };
+    let ret = match params.ret {
+        Some(ret) => ret as usize,
+        None => 2,
+    };
+    (body * 3 + ret) * 4 + usize::from(params.smtputf8) * 2 + usize::from(params.requiretls)
+}
+
+/// Stores the digits of `value` (below 10^8, at least one digit) at `at`; returns where they
+/// end. Eight octets are stored; those past the number are overwritten or cut off. The leading
+/// zero digits are the low zero octets of the digit values, counted with `trailing_zeros`.
+#[inline(always)]
+fn put_short_decimal(window: &mut [u8; MAIL_WINDOW], at: usize, value: u32) -> usize {
+    let digits = eight_digits(value);
+    // The last digit always counts, even for 0.
+    let zeros = ((digits & 0x0f0f_0f0f_0f0f_0f0f) | (1 << 56)).trailing_zeros() & !7;
+    window[at..at + 8].copy_from_slice(&(digits >> zeros).to_le_bytes());
+    at + 8 - (zeros / 8) as usize
+}
+
+/// [`write_mail_plain`] for a path of at most [`SHORT_PART`] octets and a SIZE below
+/// [`SIZE_WINDOW_LIMIT`]: one window, one fixed-size copy of the parameter tail.
+#[inline]
+fn write_mail_short(path: &[u8], params: &MailParams, out: &mut Vec<u8>) {
+    const E8: u64 = 100_000_000;
+    const TEMPLATE: [u8; MAIL_WINDOW] = window_template(b"MAIL FROM:");
+    with_window(out, &TEMPLATE, |window| {
+        let mut end = put_short(window, 10, path);
+        if let Some(size) = params.size {
+            window[end..end + 8].copy_from_slice(b" SIZE=\0\0");
+            end += 6;
+            if size < E8 {
+                // Below 10^8, so it fits in u32.
+                end = put_short_decimal(window, end, size as u32);
+            } else {
+                // Below 10^16 (SIZE_WINDOW_LIMIT): both halves below 10^8.
+                end = put_short_decimal(window, end, (size / E8) as u32);
+                let low = eight_digits((size % E8) as u32).to_le_bytes();
+                window[end..end + 8].copy_from_slice(&low);
+                end += 8;
+            }
+        }
+        let tail = &MAIL_TAILS[mail_tail_index(params)];
+        window[end..end + MAIL_TAIL].copy_from_slice(&tail[..MAIL_TAIL]);
+        end + usize::from(tail[63])
+    });
+}
+
 /// `MAIL FROM:<path> params` CRLF for [`MailParams::is_plain`] parameters: the path is
 /// checked by its type, these parameters need no check, and the line fits in 512 octets
 /// ([`MAIL_PLAIN_MAX`]), so this cannot fail.
 #[inline]
 fn write_mail_plain(from: &ReversePath, params: &MailParams, out: &mut Vec<u8>) {
     let path = from.path_bytes();
+    if path.len() <= SHORT_PART && params.size.is_none_or(|size| size < SIZE_WINDOW_LIMIT) {
+        write_mail_short(path, params, out);
+        return;
+    }
     out.extend_from_slice(b"MAIL FROM:");
     out.extend_from_slice(path);
     if let Some(size) = params.size {
@@ -252,6 +438,15 @@ fn write_mail_plain(from: &ReversePath, params: &MailParams, out: &mut Vec<u8>) 
 #[inline]
 fn write_rcpt_plain(to: &ForwardPath, out: &mut Vec<u8>) {
     let path = to.path_bytes();
+    if path.len() <= SHORT_PART {
+        // 8 + 32 + 2 octets fit in the window.
+        with_window(out, &RCPT_WINDOW, |window| {
+            let end = put_short(window, 8, path);
+            window[end..end + 2].copy_from_slice(b"\r\n");
+            end + 2
+        });
+        return;
+    }
     out.extend_from_slice(b"RCPT TO:");
     out.extend_from_slice(path);
     out.extend_from_slice(b"\r\n");
@@ -315,9 +510,9 @@ impl Command {
     #[inline]
     pub fn write_to(&self, out: &mut Vec<u8>) -> Result<(), CommandError> {
         match self {
-            Command::Ehlo(Host::Domain(domain)) => write_hello(b"EHLO ", domain, out),
-            Command::Helo(Host::Domain(domain)) => write_hello(b"HELO ", domain, out),
-            Command::Lhlo(Host::Domain(domain)) => write_hello(b"LHLO ", domain, out),
+            Command::Ehlo(Host::Domain(domain)) => write_hello(&EHLO_WINDOW, domain, out),
+            Command::Helo(Host::Domain(domain)) => write_hello(&HELO_WINDOW, domain, out),
+            Command::Lhlo(Host::Domain(domain)) => write_hello(&LHLO_WINDOW, domain, out),
             Command::Mail { from, params } => return write_mail(from, params, out),
             Command::Rcpt { to, params } => return write_rcpt(to, params, out),
             _ => return self.write_other(out),
@@ -499,6 +694,82 @@ impl fmt::Display for Command {
 #[cfg(test)]
 mod fast_path_tests {
     use super::*;
+
+    /// What the checked writer writes: the transcript line (no SASL here) and CRLF.
+    fn expected(command: &Command) -> Vec<u8> {
+        let mut line = b"x".to_vec();
+        command.write_line::<true>(&mut line).unwrap();
+        line.extend_from_slice(b"\r\n");
+        line
+    }
+
+    fn written(command: &Command) -> Vec<u8> {
+        let mut out = b"x".to_vec();
+        command.write_to(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn window_paths_write_what_the_checked_writer_writes() {
+        use crate::address::Mailbox;
+        let mut paths = vec![ReversePath::Null];
+        let mut forward = vec![ForwardPath::Postmaster];
+        let mut domains = Vec::new();
+        for length in 1..=40 {
+            let local = "l".repeat(length);
+            let mailbox = Mailbox::parse(&format!("{local}@x.org")).unwrap();
+            paths.push(ReversePath::Mailbox(mailbox.clone()));
+            forward.push(ForwardPath::Mailbox(mailbox));
+            domains.push(Host::parse(&format!("{}.org", "d".repeat(length))).unwrap());
+        }
+        domains.push(Host::parse("a").unwrap());
+        for host in &domains {
+            for command in [
+                Command::Ehlo(host.clone()),
+                Command::Helo(host.clone()),
+                Command::Lhlo(host.clone()),
+            ] {
+                assert_eq!(written(&command), expected(&command));
+            }
+        }
+        for to in &forward {
+            let command = Command::Rcpt {
+                to: to.clone(),
+                params: RcptParams::default(),
+            };
+            assert_eq!(written(&command), expected(&command));
+        }
+        let mut sizes = vec![None];
+        for power in POWERS_OF_TEN {
+            sizes.extend([power - 1, power, power + 1].map(Some));
+        }
+        sizes.push(Some(u64::MAX));
+        for from in &paths {
+            for size in &sizes {
+                for index in 0..48 {
+                    let mut params = MailParams {
+                        size: *size,
+                        ..MailParams::default()
+                    };
+                    params.body = [
+                        Some(Body::SevenBit),
+                        Some(Body::EightBitMime),
+                        Some(Body::BinaryMime),
+                        None,
+                    ][index / 12];
+                    params.ret = [Some(Ret::Full), Some(Ret::Headers), None][index / 4 % 3];
+                    params.smtputf8 = index & 2 != 0;
+                    params.requiretls = index & 1 != 0;
+                    assert_eq!(mail_tail_index(&params), index);
+                    let command = Command::Mail {
+                        from: from.clone(),
+                        params,
+                    };
+                    assert_eq!(written(&command), expected(&command));
+                }
+            }
+        }
+    }
 
     #[test]
     fn decimal_digits_matches_formatting_at_every_power_of_ten() {
