@@ -290,15 +290,12 @@ fn write_size(size: u64, out: &mut Vec<u8>) {
     }
 }
 
-/// SIZE values below this (16 digits at most) are written in the MAIL window.
-const SIZE_WINDOW_LIMIT: u64 = 10_000_000_000_000_000;
-
 /// The longest tail of [`MAIL_TAILS`]: ` BODY=BINARYMIME RET=FULL SMTPUTF8 REQUIRETLS` CRLF.
 const MAIL_TAIL: usize = 48;
 
 /// The MAIL window: `MAIL FROM:`, a path of at most [`SHORT_PART`] octets, ` SIZE=` and up to
-/// 16 digits, and a tail of [`MAIL_TAILS`].
-const MAIL_WINDOW: usize = b"MAIL FROM:".len() + SHORT_PART + b" SIZE=".len() + 16 + MAIL_TAIL;
+/// 20 digits (`u64::MAX`), and a tail of [`MAIL_TAILS`].
+const MAIL_WINDOW: usize = b"MAIL FROM:".len() + SHORT_PART + b" SIZE=".len() + 20 + MAIL_TAIL;
 
 /// Appends `piece` to the first `length` octets of `tail`; returns the new length.
 const fn push_tail(tail: &mut [u8; MAIL_TAIL], length: usize, piece: &[u8]) -> usize {
@@ -370,13 +367,14 @@ fn put_short_decimal(window: &mut [u8; MAIL_WINDOW], at: usize, value: u32) -> u
     at + 8 - (zeros / 8) as usize
 }
 
-/// [`write_mail_plain`] for a path of at most [`SHORT_PART`] octets and a SIZE below
-/// [`SIZE_WINDOW_LIMIT`]: one window, one fixed-size copy of the parameter tail.
+/// [`write_mail_plain`] for a path of at most [`SHORT_PART`] octets: one window, one
+/// fixed-size copy of the parameter tail.
 #[inline]
 fn write_mail_short(path: &[u8], params: &MailParams, out: &mut Vec<u8>) {
     const E8: u64 = 100_000_000;
-    const TEMPLATE: [u8; MAIL_WINDOW] = window_template(b"MAIL FROM:");
-    with_window(out, &TEMPLATE, |window| {
+    // Zeros are cheaper to store than a template; the verb is stored on its own.
+    with_window(out, &[0; MAIL_WINDOW], |window| {
+        window[..10].copy_from_slice(b"MAIL FROM:");
         let mut end = put_short(window, 10, path);
         if let Some(size) = params.size {
             window[end..end + 8].copy_from_slice(b" SIZE=\0\0");
@@ -385,8 +383,19 @@ fn write_mail_short(path: &[u8], params: &MailParams, out: &mut Vec<u8>) {
                 // Below 10^8, so it fits in u32.
                 end = put_short_decimal(window, end, size as u32);
             } else {
-                // Below 10^16 (SIZE_WINDOW_LIMIT): both halves below 10^8.
-                end = put_short_decimal(window, end, (size / E8) as u32);
+                // The leading digits (below 10^8, as u64::MAX / 10^16 < 1845) without zeros,
+                // then eight digits for each further 10^8.
+                let (high, middle) = if size < E8 * E8 {
+                    (size / E8, None)
+                } else {
+                    (size / (E8 * E8), Some(size / E8 % E8))
+                };
+                end = put_short_decimal(window, end, high as u32);
+                if let Some(middle) = middle {
+                    let digits = eight_digits(middle as u32).to_le_bytes();
+                    window[end..end + 8].copy_from_slice(&digits);
+                    end += 8;
+                }
                 let low = eight_digits((size % E8) as u32).to_le_bytes();
                 window[end..end + 8].copy_from_slice(&low);
                 end += 8;
@@ -404,7 +413,7 @@ fn write_mail_short(path: &[u8], params: &MailParams, out: &mut Vec<u8>) {
 #[inline]
 fn write_mail_plain(from: &ReversePath, params: &MailParams, out: &mut Vec<u8>) {
     let path = from.path_bytes();
-    if path.len() <= SHORT_PART && params.size.is_none_or(|size| size < SIZE_WINDOW_LIMIT) {
+    if path.len() <= SHORT_PART {
         write_mail_short(path, params, out);
         return;
     }
