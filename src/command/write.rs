@@ -173,8 +173,9 @@ fn with_window<const W: usize>(
     out.truncate(start + length);
 }
 
-/// Copies `part` into `window` at `at` and returns where it ends: parts of 8 to
-/// [`SHORT_PART`] octets as two overlapping chunks of 8 or 16, others with `copy_from_slice`.
+/// Copies `part` into `window` at `at` and returns where it ends: parts of 2 to
+/// [`SHORT_PART`] octets as two overlapping chunks of 2, 4, 8 or 16, others with
+/// `copy_from_slice`.
 #[inline(always)]
 fn put_short<const W: usize>(window: &mut [u8; W], at: usize, part: &[u8]) -> usize {
     let n = part.len();
@@ -185,6 +186,13 @@ fn put_short<const W: usize>(window: &mut [u8; W], at: usize, part: &[u8]) -> us
     } else if (8..16).contains(&n) {
         window[at..at + 8].copy_from_slice(&part[..8]);
         window[end - 8..end].copy_from_slice(&part[n - 8..]);
+    } else if (4..8).contains(&n) {
+        window[at..at + 4].copy_from_slice(&part[..4]);
+        window[end - 4..end].copy_from_slice(&part[n - 4..]);
+    } else if (2..4).contains(&n) {
+        // Such as the null path `<>`.
+        window[at..at + 2].copy_from_slice(&part[..2]);
+        window[end - 2..end].copy_from_slice(&part[n - 2..]);
     } else {
         window[at..end].copy_from_slice(part);
     }
