@@ -846,9 +846,10 @@ impl<'a> Words<'a> {
         }
     }
 
-    /// The next word, measured and upper-cased eight octets at a time.
+    /// Skips spaces and tabs: the start of the next word, or `None` (and the cursor at the
+    /// end) when the text ends first.
     #[inline(always)]
-    fn next_word(&mut self) -> Option<Word<'a>> {
+    fn skip_blanks(&mut self) -> Option<usize> {
         let mut pos = self.pos;
         while pos < self.end && matches!(self.buf[pos], b' ' | b'\t') {
             pos += 1;
@@ -857,6 +858,13 @@ impl<'a> Words<'a> {
             self.pos = pos;
             return None;
         }
+        Some(pos)
+    }
+
+    /// The next word, measured and upper-cased eight octets at a time.
+    #[inline(always)]
+    fn next_word(&mut self) -> Option<Word<'a>> {
+        let pos = self.skip_blanks()?;
         let rest = &self.buf[pos..];
         let (high, low) = match rest.first_chunk::<16>() {
             Some(block) => halves(block),
@@ -888,14 +896,7 @@ impl<'a> Words<'a> {
     /// word, `Some(None)` when the word is not 1 to 19 digits.
     #[inline]
     fn next_number(&mut self) -> Option<Option<u64>> {
-        let mut pos = self.pos;
-        while pos < self.end && matches!(self.buf[pos], b' ' | b'\t') {
-            pos += 1;
-        }
-        if pos >= self.end {
-            self.pos = pos;
-            return None;
-        }
+        let pos = self.skip_blanks()?;
         let mut value = 0u64;
         for (i, &b) in self.buf[pos..self.end].iter().enumerate() {
             match b {

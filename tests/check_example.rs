@@ -8,6 +8,8 @@ mod demo_server;
 #[allow(dead_code)]
 #[path = "../examples/check/driver.rs"]
 mod driver;
+#[path = "../examples/check/stream.rs"]
+mod stream;
 #[path = "../examples/support/tls.rs"]
 mod tls;
 

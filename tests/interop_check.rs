@@ -15,6 +15,8 @@
 #[allow(dead_code)]
 #[path = "../examples/check/driver.rs"]
 mod driver;
+#[path = "../examples/check/stream.rs"]
+mod stream;
 #[path = "../examples/support/tls.rs"]
 mod tls;
 

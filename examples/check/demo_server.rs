@@ -8,7 +8,7 @@
 //! domain `sansio.test` whose unknown users are refused at RCPT. Messages are read and
 //! dropped: nothing is stored or relayed.
 
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::thread;
@@ -16,6 +16,10 @@ use std::time::Duration;
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
+
+use crate::stream;
+
+type Stream = stream::Stream<ServerConnection>;
 use smtp_sansio::{
     Command, CommandLimits, DataDecoder, Decoded, EnhancedCode, Mechanism, Reply, ReplyCode,
     parse_auth_response, parse_command,
@@ -103,27 +107,6 @@ fn tls_config() -> Result<(Arc<ServerConfig>, CertificateDer<'static>), String> 
         )
         .map_err(|e| e.to_string())?;
     Ok((Arc::new(config), ca.der().clone()))
-}
-
-enum Stream {
-    Plain(TcpStream),
-    Tls(Box<StreamOwned<ServerConnection, TcpStream>>),
-}
-
-impl Stream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Stream::Plain(tcp) => tcp.read(buf),
-            Stream::Tls(tls) => tls.read(buf),
-        }
-    }
-
-    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
-        match self {
-            Stream::Plain(tcp) => tcp.write_all(bytes),
-            Stream::Tls(tls) => tls.write_all(bytes).and_then(|()| tls.flush()),
-        }
-    }
 }
 
 /// What the server waits for.

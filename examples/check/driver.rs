@@ -2,11 +2,15 @@
 //! Everything SMTP happens in the library; this file only moves bytes, runs TLS handshakes
 //! when asked and reads the clock.
 
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 use rustls::{ClientConnection, StreamOwned};
+
+use crate::stream;
+
+type Stream = stream::Stream<ClientConnection>;
 use smtp_sansio::{
     Action, Check, CheckOptions, CheckTls, Report, classify_tls_error, classify_transport_error,
 };
@@ -53,35 +57,6 @@ impl Target {
             host: host.to_owned(),
             port,
         })
-    }
-}
-
-/// The socket, plain or inside TLS.
-enum Stream {
-    Plain(TcpStream),
-    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
-}
-
-impl Stream {
-    fn tcp(&self) -> &TcpStream {
-        match self {
-            Stream::Plain(tcp) => tcp,
-            Stream::Tls(tls) => tls.get_ref(),
-        }
-    }
-
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Stream::Plain(tcp) => tcp.read(buf),
-            Stream::Tls(tls) => tls.read(buf),
-        }
-    }
-
-    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
-        match self {
-            Stream::Plain(tcp) => tcp.write_all(bytes),
-            Stream::Tls(tls) => tls.write_all(bytes).and_then(|()| tls.flush()),
-        }
     }
 }
 

@@ -22,6 +22,7 @@
 
 mod demo_server;
 mod driver;
+mod stream;
 #[path = "../support/tls.rs"]
 mod tls;
 

@@ -267,16 +267,7 @@ impl<'a> Iterator for Lines<'a> {
 
     fn next(&mut self) -> Option<ReplyLine<'a>> {
         while self.pos < self.raw.len() {
-            let end = match self.ends.split_first() {
-                Some((&end, rest)) => {
-                    self.ends = rest;
-                    usize::from(end)
-                }
-                None => {
-                    let rest = &self.raw[self.pos..];
-                    self.pos + find_line_feed(rest).map_or(rest.len(), |i| i + 1)
-                }
-            };
+            let end = next_line_end(self.raw, self.pos, &mut self.ends);
             let mut line = &self.raw[self.pos..end];
             self.pos = end;
             if let Some(stripped) = line.strip_suffix(b"\n") {
@@ -298,6 +289,22 @@ impl<'a> Iterator for Lines<'a> {
     }
 }
 
+/// Where the line that starts at `pos` ends (after its LF): the next recorded end, or, past
+/// the recorded ones, the next LF (the end of `raw` without one).
+#[inline(always)]
+fn next_line_end(raw: &[u8], pos: usize, ends: &mut &[u16]) -> usize {
+    match ends.split_first() {
+        Some((&end, rest)) => {
+            *ends = rest;
+            usize::from(end)
+        }
+        None => {
+            let rest = &raw[pos..];
+            pos + find_line_feed(rest).map_or(rest.len(), |i| i + 1)
+        }
+    }
+}
+
 /// See [`Reply::text_spans`].
 pub(crate) struct TextSpans<'a> {
     raw: &'a [u8],
@@ -312,16 +319,7 @@ impl Iterator for TextSpans<'_> {
     #[inline(always)]
     fn next(&mut self) -> Option<(usize, usize)> {
         while self.pos < self.raw.len() {
-            let end = match self.ends.split_first() {
-                Some((&end, rest)) => {
-                    self.ends = rest;
-                    usize::from(end)
-                }
-                None => {
-                    let rest = &self.raw[self.pos..];
-                    self.pos + find_line_feed(rest).map_or(rest.len(), |i| i + 1)
-                }
-            };
+            let end = next_line_end(self.raw, self.pos, &mut self.ends);
             let line = &self.raw[self.pos..end];
             let start = self.pos;
             self.pos = end;
