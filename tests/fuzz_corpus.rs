@@ -41,3 +41,8 @@ fn client_corpus() {
 fn capabilities_corpus() {
     replay("capabilities", smtp_sansio::fuzzing::capabilities);
 }
+
+#[test]
+fn diagnose_corpus() {
+    replay("diagnose", smtp_sansio::fuzzing::diagnose);
+}

@@ -7,10 +7,12 @@ mod capabilities;
 mod client;
 mod command;
 mod data;
+mod diagnose;
 mod reply;
 
 pub use capabilities::capabilities;
 pub use client::client;
 pub use command::command;
 pub use data::data;
+pub use diagnose::diagnose;
 pub use reply::reply;
