@@ -110,6 +110,8 @@ mod json;
 pub mod reply;
 mod secret;
 mod stage;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use address::{
     AddressError, AddressLiteral, Domain, ForwardPath, GeneralLiteral, Host, LocalPart, Mailbox,

@@ -1,0 +1,285 @@
+//! [`run`] and [`Plan`]: a [`Client`] against a [`Server`] to the end, on a virtual clock.
+
+use std::time::{Duration, Instant};
+
+use super::Server;
+use crate::auth::Credentials;
+use crate::client::{Client, Envelope, Error, Event, TlsPolicy, UsageError};
+
+/// At most this many delivery rounds; a session that needs more is reported as stalled.
+const MAX_ROUNDS: usize = 100_000;
+
+/// How a driven session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// The client closed the session ([`Event::Closed`] was given).
+    Closed,
+    /// The client reported an [`Error`] (the server broke SMTP, or went silent).
+    Failed,
+    /// Neither side could go on and the client had no deadline, or the round budget ran out:
+    /// a bug in the client, the server script or the caller's reactions.
+    Stalled,
+}
+
+/// What happened when a [`Client`] ran against a [`Server`].
+#[derive(Debug)]
+pub struct Outcome {
+    /// Every event the client gave, in order.
+    pub events: Vec<Event>,
+    /// The error that ended the session, if any.
+    pub error: Option<Error>,
+    /// Errors the reactions got from the client's methods.
+    pub usage_errors: Vec<UsageError>,
+    /// How it ended.
+    pub end: End,
+    /// Virtual time from the start: the sum of the waits for the client's deadlines.
+    pub elapsed: Duration,
+}
+
+impl Outcome {
+    /// The events' names, in order (see [`Event::name`]).
+    pub fn event_names(&self) -> Vec<&'static str> {
+        self.events.iter().map(Event::name).collect()
+    }
+
+    /// How many messages the server took responsibility for ([`Event::MessageAccepted`]).
+    pub fn messages_accepted(&self) -> usize {
+        self.events
+            .iter()
+            .filter(|event| matches!(event, Event::MessageAccepted { .. }))
+            .count()
+    }
+}
+
+/// Runs `client` against `server` until the session ends, starting the virtual clock at
+/// `start`.
+///
+/// Each round moves the client's output to the server, then one piece of the server's
+/// output to the client (see [`Server::with_splits`]), then drains the client's events,
+/// handing each to `react` (which may give the client commands; its errors are collected in
+/// [`Outcome::usage_errors`]). When nothing moves, the clock jumps to the client's next
+/// deadline, so a silent server costs no real time. The driver does the TLS part itself:
+/// after [`Event::StartTlsReady`] it tells both sides the handshake succeeded, and for
+/// [`TlsPolicy::Implicit`] the connection starts "encrypted".
+pub fn run<F>(client: &mut Client, server: &mut Server, start: Instant, mut react: F) -> Outcome
+where
+    F: FnMut(&mut Client, Instant, &Event) -> Result<(), UsageError>,
+{
+    drive(client, server, start, &mut |client, now, step| match step {
+        Step::Event(event) => react(client, now, event),
+        Step::Idle => Ok(()),
+    })
+}
+
+/// What the driver tells its hook.
+enum Step<'a> {
+    Event(&'a Event),
+    /// Nothing is in flight: the client waits for the caller.
+    Idle,
+}
+
+type Hook<'a> = dyn FnMut(&mut Client, Instant, Step<'_>) -> Result<(), UsageError> + 'a;
+
+fn drive(client: &mut Client, server: &mut Server, start: Instant, hook: &mut Hook<'_>) -> Outcome {
+    let mut now = start;
+    let mut outcome = Outcome {
+        events: Vec::new(),
+        error: None,
+        usage_errors: Vec::new(),
+        end: End::Stalled,
+        elapsed: Duration::ZERO,
+    };
+    if client.config().tls == TlsPolicy::Implicit {
+        server.start_tls();
+    }
+    let mut eof_sent = false;
+    for _ in 0..MAX_ROUNDS {
+        let mut moved = false;
+        // 1. The client's bytes to the server.
+        let written = client.pending_output().len();
+        if written > 0 {
+            server.receive(client.pending_output());
+            client.consume_output(now, written);
+            moved = true;
+        }
+        // 2. One piece of the server's bytes to the client, or its hang-up.
+        if !server.pending_output().is_empty() {
+            let n = server.next_delivery_len();
+            client.receive(now, &server.pending_output()[..n]);
+            server.consume_output(n);
+            moved = true;
+        } else if server.is_closed() && !eof_sent && !client.is_closed() {
+            client.receive_eof(now);
+            eof_sent = true;
+            moved = true;
+        }
+        // 3. The client's events.
+        loop {
+            match client.poll_event() {
+                Ok(Some(event)) => {
+                    moved = true;
+                    if matches!(event, Event::StartTlsReady { .. }) {
+                        server.start_tls();
+                        if let Err(error) = client.tls_established(now) {
+                            outcome.usage_errors.push(error);
+                        }
+                    }
+                    if let Err(error) = hook(client, now, Step::Event(&event)) {
+                        outcome.usage_errors.push(error);
+                    }
+                    outcome.events.push(event);
+                }
+                Ok(None) => break,
+                Err(error) => {
+                    outcome.error = Some(error);
+                    outcome.end = End::Failed;
+                    flush(client, server, now);
+                    outcome.elapsed = now - start;
+                    return outcome;
+                }
+            }
+        }
+        if client.is_closed() {
+            flush(client, server, now);
+            outcome.end = End::Closed;
+            outcome.elapsed = now - start;
+            return outcome;
+        }
+        // 4. The caller's turn when nothing is in flight.
+        let idle = !client.wants_read()
+            && client.pending_output().is_empty()
+            && !client.is_sending_data()
+            && server.pending_output().is_empty();
+        if idle {
+            if let Err(error) = hook(client, now, Step::Idle) {
+                outcome.usage_errors.push(error);
+            }
+            if !client.pending_output().is_empty() || client.is_closed() {
+                moved = true;
+            }
+        }
+        // 5. Nothing moved: time passes until the client's next deadline.
+        if !moved {
+            match client.poll_timeout() {
+                Some(deadline) => {
+                    now = now.max(deadline);
+                    client.handle_timeout(now);
+                }
+                None => break,
+            }
+        }
+    }
+    outcome.elapsed = now - start;
+    outcome
+}
+
+/// Hands the client's last bytes (a QUIT, say) to the server.
+fn flush(client: &mut Client, server: &mut Server, now: Instant) {
+    let written = client.pending_output().len();
+    if written > 0 {
+        server.receive(client.pending_output());
+        client.consume_output(now, written);
+    }
+}
+
+/// A common session as data: authenticate (optionally), send each message in turn, quit.
+///
+/// ```
+/// use std::time::Instant;
+/// use smtp_sansio::testing::{Plan, Policy, Server};
+/// use smtp_sansio::{Client, Config, Envelope, ForwardPath, Host, Mailbox, ReversePath, TlsPolicy};
+///
+/// let mut server = Server::new(Policy::new());
+/// let config = Config::new(Host::parse("client.example")?).with_tls(TlsPolicy::None);
+/// let mut client = Client::new(config, Instant::now());
+/// let envelope = Envelope::new(
+///     ReversePath::from(Mailbox::parse("alice@example.test")?),
+///     [ForwardPath::from(Mailbox::parse("bob@example.test")?)],
+/// );
+/// let outcome = Plan::new()
+///     .send(envelope, b"Subject: hi\r\n\r\n.hello\r\n".to_vec())
+///     .run(&mut client, &mut server, Instant::now());
+/// assert_eq!(outcome.messages_accepted(), 1);
+/// assert_eq!(server.messages()[0].content, b"Subject: hi\r\n\r\n.hello\r\n");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    credentials: Option<Credentials>,
+    messages: Vec<(Envelope, Vec<u8>)>,
+}
+
+impl Plan {
+    /// An empty plan: connect, greet, quit.
+    pub fn new() -> Plan {
+        Plan::default()
+    }
+
+    /// Authenticate first (with the best mechanism both sides have); when AUTH fails, the
+    /// plan quits without sending.
+    pub fn authenticate(mut self, credentials: Credentials) -> Plan {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// Send this message (after any earlier ones, whatever became of them).
+    pub fn send(mut self, envelope: Envelope, message: impl Into<Vec<u8>>) -> Plan {
+        self.messages.push((envelope, message.into()));
+        self
+    }
+
+    /// Runs the plan (see [`run`] for how the session is driven).
+    pub fn run(&self, client: &mut Client, server: &mut Server, start: Instant) -> Outcome {
+        #[derive(PartialEq)]
+        enum State {
+            Connecting,
+            Ready,
+            Authenticating,
+            Sending(usize),
+            Quitting,
+        }
+        let mut state = State::Connecting;
+        drive(client, server, start, &mut |client, now, step| {
+            match step {
+                Step::Event(Event::Ready { .. }) if state == State::Connecting => {
+                    state = State::Ready;
+                }
+                Step::Event(_) => {}
+                Step::Idle => loop {
+                    match state {
+                        State::Connecting | State::Quitting => return Ok(()),
+                        State::Ready => match &self.credentials {
+                            Some(credentials) => {
+                                state = State::Authenticating;
+                                client.authenticate(now, credentials, None)?;
+                                return Ok(());
+                            }
+                            None => state = State::Sending(0),
+                        },
+                        State::Authenticating if client.authenticated().is_some() => {
+                            state = State::Sending(0);
+                        }
+                        State::Authenticating => {
+                            state = State::Quitting;
+                            client.quit(now)?;
+                            return Ok(());
+                        }
+                        State::Sending(next) => match self.messages.get(next) {
+                            Some((envelope, message)) => {
+                                state = State::Sending(next + 1);
+                                client.send_mail(now, envelope, message)?;
+                                return Ok(());
+                            }
+                            None => {
+                                state = State::Quitting;
+                                client.quit(now)?;
+                                return Ok(());
+                            }
+                        },
+                    }
+                },
+            }
+            Ok(())
+        })
+    }
+}
