@@ -83,6 +83,8 @@
 //! | [`client`] | the session state machine: handshake, STARTTLS, AUTH, pipelining, LMTP, timeouts |
 //! | [`diagnosis`] | what a reply or a failure means, its causes and remedies |
 //! | [`check`] | a server check over the client, like an expert with telnet, as a report |
+//! | `testing` | (feature) a scripted in-memory server and a virtual-clock driver, to test your code without sockets |
+//! | `strategies` | (feature `proptest`) generators for every wire type and for whole server scripts |
 //!
 //! # Cargo features
 //!
@@ -90,7 +92,8 @@
 //! |---|---|---|
 //! | `cram-md5` | the CRAM-MD5 SASL client (RFC 2195) | `hmac`, `md-5` |
 //! | `scram` | the SCRAM-SHA-256 SASL client (RFC 7677) | `hmac`, `sha2`, `pbkdf2` |
-//! | `proptest` | proptest strategies for every wire type, to property-test your own SMTP code | `proptest` |
+//! | `proptest` | [`strategies`]: proptest strategies for every wire type and whole server scripts, to property-test your own SMTP code (implies `testing`) | `proptest` |
+//! | `testing` | [`testing`]: a scripted in-memory server (policy, script or C:/S: transcript) and a driver that runs a [`Client`] against it on a virtual clock | nothing |
 
 #![forbid(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
@@ -110,6 +113,8 @@ mod json;
 pub mod reply;
 mod secret;
 mod stage;
+#[cfg(feature = "proptest")]
+pub mod strategies;
 #[cfg(feature = "testing")]
 pub mod testing;
 

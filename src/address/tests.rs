@@ -2,7 +2,7 @@
 //! generated address reads back from its own wire form.
 
 use super::*;
-use crate::command::strategies;
+use crate::strategies;
 use proptest::prelude::*;
 
 /// Mailboxes that parse: input, wire form, whether the local part is quoted, SMTPUTF8.

@@ -35,8 +35,6 @@
 
 mod params;
 mod parse;
-#[cfg(any(test, feature = "proptest"))]
-pub mod strategies;
 mod write;
 
 pub(crate) use write::{write_mail, write_rcpt};

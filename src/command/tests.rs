@@ -2,10 +2,10 @@
 //! trailing bytes and round-tripped; injection attempts in every text field; property tests
 //! for the round trip and for arbitrary input.
 
-use super::strategies;
 use super::*;
 use crate::address::{Domain, Mailbox};
 use crate::reply::Decoded;
+use crate::strategies;
 use proptest::prelude::*;
 
 fn mailbox(text: &str) -> Mailbox {
