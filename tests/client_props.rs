@@ -1,17 +1,18 @@
 //! Property tests of the whole client:
 //! 1. feeding a server's byte stream in any split gives the same events and output;
-//! 2. a client driven by a random but legal server (every command answered with a reply the
-//!    RFC allows for it, sometimes multi-line, sometimes a 421, sometimes an EOF or silence)
-//!    never panics, never grows past its limits, and always ends in a defined state.
+//! 2. a client driven by a random but legal server (`strategies::server_script` for
+//!    `testing::Server`: every command answered with a reply the RFC allows for it, sometimes
+//!    a 421 or a hang-up, the output split anywhere) and random caller actions never panics,
+//!    never grows past its limits, and always ends in a defined state.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use proptest::prelude::*;
 use smtp_sansio::address::{ForwardPath, Host, Mailbox, ReversePath};
-use smtp_sansio::command::{Command, CommandLimits, RcptParams};
-use smtp_sansio::{
-    Client, Config, DataDecoder, Decoded, Envelope, Event, Pipelining, TlsPolicy, parse_command,
-};
+use smtp_sansio::command::{Command, RcptParams};
+use smtp_sansio::strategies::server_script;
+use smtp_sansio::testing::{End, Server, Turn, run};
+use smtp_sansio::{Client, Config, Envelope, Event, Pipelining, TlsPolicy};
 
 fn config(pipelining: bool) -> Config {
     Config::new(Host::parse("client.example.org").unwrap())
@@ -147,286 +148,82 @@ proptest! {
     }
 }
 
-// ---- a random but legal server ------------------------------------------------------------
+// ---- random but legal servers (smtp_sansio::testing, strategies::server_script) ----------
 
-/// How the scripted server answers. Every answer is legal SMTP for the command it answers.
-#[derive(Debug, Clone)]
-struct ServerScript {
-    pipelining: bool,
-    chunking: bool,
-    /// Choices consumed one per reply; each picks among the legal replies for the command.
-    choices: Vec<u8>,
-    /// Output splits.
-    cuts: Vec<usize>,
-    /// Caller actions, consumed whenever the client is idle.
-    actions: Vec<u8>,
-}
-
-struct Server {
-    script: ServerScript,
-    next: usize,
-    input: Vec<u8>,
-    data: Option<DataDecoder>,
-    rcpts_ok: usize,
-    closed: bool,
-}
-
-impl Server {
-    fn choice(&mut self, n: u8) -> u8 {
-        let c = self.script.choices.get(self.next).copied().unwrap_or(0);
-        self.next += 1;
-        c % n
-    }
-
-    fn greeting(&mut self) -> Vec<u8> {
-        match self.choice(12) {
-            0 => b"554 5.7.1 no service\r\n".to_vec(),
-            1 => b"421 4.3.2 busy, try later\r\n".to_vec(),
-            2 => b"220-mx.example.com ESMTP\r\n220 multi-line banner\r\n".to_vec(),
-            _ => b"220 mx.example.com ESMTP\r\n".to_vec(),
+/// One caller action on an idle client, picked by `action`.
+fn act(client: &mut Client, now: Instant, action: u8) {
+    match action % 5 {
+        0 => {
+            let _ = client.send_mail(
+                now,
+                &envelope(1 + usize::from(action % 3)),
+                b"Subject: s\r\n\r\nbody\r\n",
+            );
+        }
+        1 => {
+            let _ = client.send(now, Command::Noop(None));
+        }
+        2 => {
+            let from = ReversePath::from(Mailbox::parse("a@example.org").unwrap());
+            let _ = client.mail(now, &from, Default::default());
+            let _ = client.rcpt(now, &ForwardPath::Postmaster, RcptParams::default());
+            if action % 2 == 0 {
+                let _ = client.bdat(now, b"chunk one\n", false);
+                let _ = client.bdat(now, b"chunk two\n", true);
+            } else {
+                let _ = client.data(now);
+            }
+        }
+        _ => {
+            let _ = client.send(now, Command::Rset);
         }
     }
-
-    /// Reads what the client wrote and answers every complete command.
-    fn answer(&mut self, client_output: &[u8]) -> Vec<u8> {
-        self.input.extend_from_slice(client_output);
-        let mut out = Vec::new();
-        loop {
-            if self.closed {
-                return out;
-            }
-            if let Some(decoder) = &mut self.data {
-                let mut sink = Vec::new();
-                let progress = decoder.decode(&self.input, &mut sink);
-                self.input.drain(..progress.consumed);
-                if !progress.end {
-                    return out;
-                }
-                self.data = None;
-                let reply: &[u8] = if self.rcpts_ok == 0 {
-                    b"554 5.5.1 no valid recipients\r\n"
-                } else {
-                    match self.choice(5) {
-                        0 => b"552 5.3.4 too big\r\n",
-                        1 => b"451 4.3.0 local error\r\n",
-                        _ => b"250 2.0.0 queued as ABC\r\n",
-                    }
-                };
-                out.extend_from_slice(reply);
-                self.rcpts_ok = 0;
-                continue;
-            }
-            let limits = CommandLimits::default();
-            let command = match parse_command(&self.input, &limits) {
-                Ok(Decoded::Complete { value, consumed }) => {
-                    self.input.drain(..consumed);
-                    value
-                }
-                Ok(Decoded::Incomplete) => return out,
-                Err(error) => panic!(
-                    "the client wrote something that is not a command: {error:?} in {:?}",
-                    String::from_utf8_lossy(&self.input)
-                ),
-            };
-            if self.choice(40) == 0 {
-                out.extend_from_slice(b"421 4.4.2 timeout exceeded\r\n");
-                self.closed = true;
-                return out;
-            }
-            let reply: Vec<u8> = match command {
-                Command::Ehlo(_) | Command::Lhlo(_) => match self.choice(10) {
-                    0 => b"502 5.5.2 not recognized\r\n".to_vec(),
-                    1 => b"550 5.7.1 go away\r\n".to_vec(),
-                    _ => {
-                        let mut r =
-                            b"250-mx.example.com\r\n250-SIZE 100000\r\n250-8BITMIME\r\n".to_vec();
-                        if self.script.pipelining {
-                            r.extend_from_slice(b"250-PIPELINING\r\n");
-                        }
-                        if self.script.chunking {
-                            r.extend_from_slice(b"250-CHUNKING\r\n");
-                        }
-                        r.extend_from_slice(b"250 HELP\r\n");
-                        r
-                    }
-                },
-                Command::Helo(_) => b"250 mx.example.com\r\n".to_vec(),
-                Command::Mail { .. } => match self.choice(6) {
-                    0 => b"451 4.7.1 greylisted\r\n".to_vec(),
-                    1 => b"550 5.7.1 sender rejected\r\n".to_vec(),
-                    _ => b"250 2.1.0 Ok\r\n".to_vec(),
-                },
-                Command::Rcpt { .. } => match self.choice(4) {
-                    0 => b"550 5.1.1 no such user\r\n".to_vec(),
-                    1 => b"452 4.5.3 too many recipients\r\n".to_vec(),
-                    _ => {
-                        self.rcpts_ok += 1;
-                        b"250 2.1.5 Ok\r\n".to_vec()
-                    }
-                },
-                Command::Data => match self.choice(5) {
-                    0 => {
-                        self.rcpts_ok = 0;
-                        b"554 5.5.1 no valid recipients\r\n".to_vec()
-                    }
-                    _ => {
-                        self.data = Some(DataDecoder::new());
-                        b"354 go ahead\r\n".to_vec()
-                    }
-                },
-                Command::Bdat { size, last } => {
-                    let size = usize::try_from(size).unwrap();
-                    if self.input.len() < size {
-                        // Put the command back and wait for the chunk.
-                        let mut again =
-                            format!("BDAT {size}{}\r\n", if last { " LAST" } else { "" })
-                                .into_bytes();
-                        again.extend_from_slice(&self.input);
-                        self.input = again;
-                        self.next -= 1;
-                        return out;
-                    }
-                    self.input.drain(..size);
-                    if last {
-                        self.rcpts_ok = 0;
-                        b"250 2.0.0 message accepted\r\n".to_vec()
-                    } else {
-                        b"250 2.0.0 chunk accepted\r\n".to_vec()
-                    }
-                }
-                Command::Rset => {
-                    self.rcpts_ok = 0;
-                    b"250 2.0.0 Ok\r\n".to_vec()
-                }
-                Command::Noop(_) | Command::Vrfy(_) | Command::Help(_) | Command::Expn(_) => {
-                    match self.choice(3) {
-                        0 => b"502 5.5.1 not implemented\r\n".to_vec(),
-                        _ => b"250 2.0.0 Ok\r\n".to_vec(),
-                    }
-                }
-                Command::Quit => {
-                    self.closed = true;
-                    b"221 2.0.0 Bye\r\n".to_vec()
-                }
-                other => panic!("the client sent {other:?} to a server that never offered it"),
-            };
-            out.extend_from_slice(&reply);
-        }
-    }
-}
-
-/// Runs one session; returns whether it ended closed or failed within the step budget.
-fn simulate(script: ServerScript) -> Result<(), TestCaseError> {
-    let mut now = Instant::now();
-    let mut client = Client::new(config(script.pipelining), now);
-    let mut server = Server {
-        script: script.clone(),
-        next: 0,
-        input: Vec::new(),
-        data: None,
-        rcpts_ok: 0,
-        closed: false,
-    };
-    let mut to_client = server.greeting();
-    let mut actions = script.actions.iter().copied();
-    let mut cut = script.cuts.iter().copied().cycle();
-    let mut quit_sent = false;
-    for _step in 0..400 {
-        // Deliver the server's bytes in two pieces.
-        if !to_client.is_empty() {
-            let at = cut.next().unwrap_or(0) % (to_client.len() + 1);
-            client.receive(now, &to_client[..at]);
-            client.receive(now, &to_client[at..]);
-            to_client.clear();
-        } else if server.closed {
-            client.receive_eof(now);
-        } else if client.wants_read() && client.pending_output().is_empty() {
-            // Silence: let time run out.
-            if let Some(deadline) = client.poll_timeout() {
-                now = deadline;
-                client.handle_timeout(now);
-            }
-        }
-        let mut idle = true;
-        loop {
-            match client.poll_event() {
-                Ok(Some(Event::DataReady { .. })) => {
-                    client
-                        .send_data(now, b"line one\r\n.dot line\nbare lf\r")
-                        .unwrap();
-                    client.finish_data(now).unwrap();
-                    idle = false;
-                }
-                Ok(Some(_)) => {}
-                Ok(None) => break,
-                Err(_) => break,
-            }
-        }
-        if client.is_closed() {
-            prop_assert_eq!(client.poll_timeout(), None);
-            return Ok(());
-        }
-        // The caller acts when the session is idle.
-        if idle
-            && !client.wants_read()
-            && client.pending_output().is_empty()
-            && !client.is_sending_data()
-        {
-            match actions.next() {
-                Some(a) if a % 5 == 0 => {
-                    let _ = client.send_mail(
-                        now,
-                        &envelope(1 + usize::from(a % 3)),
-                        b"Subject: s\r\n\r\nbody\r\n",
-                    );
-                }
-                Some(a) if a % 5 == 1 => {
-                    let _ = client.send(now, Command::Noop(None));
-                }
-                Some(a) if a % 5 == 2 => {
-                    let from = ReversePath::from(Mailbox::parse("a@example.org").unwrap());
-                    let _ = client.mail(now, &from, Default::default());
-                    let _ = client.rcpt(now, &ForwardPath::Postmaster, RcptParams::default());
-                    if script.chunking && a % 2 == 0 {
-                        let _ = client.bdat(now, b"chunk one\n", false);
-                        let _ = client.bdat(now, b"chunk two\n", true);
-                    } else {
-                        let _ = client.data(now);
-                    }
-                }
-                Some(_) => {
-                    let _ = client.send(now, Command::Rset);
-                }
-                None if !quit_sent => {
-                    quit_sent = true;
-                    let _ = client.quit(now);
-                }
-                None => {}
-            }
-        }
-        // Memory stays bounded: output is drained every step and is never large.
-        prop_assert!(client.pending_output().len() < 64 * 1024);
-        let written = client.pending_output().to_vec();
-        client.consume_output(now, written.len());
-        if !server.closed {
-            to_client = server.answer(&written);
-        }
-        now += Duration::from_millis(1);
-    }
-    prop_assert!(false, "the session did not end within the step budget");
-    Ok(())
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
     #[test]
     fn random_legal_servers_never_break_the_client(
+        script in server_script(),
         pipelining in any::<bool>(),
-        chunking in any::<bool>(),
-        choices in proptest::collection::vec(any::<u8>(), 0..64),
-        cuts in proptest::collection::vec(any::<usize>(), 1..8),
         actions in proptest::collection::vec(any::<u8>(), 0..8),
     ) {
-        simulate(ServerScript { pipelining, chunking, choices, cuts, actions })?;
+        let chunking = script.policy.ehlo_keywords(false).iter().any(|k| k == "CHUNKING");
+        let start = Instant::now();
+        let mut server = Server::scripted(script);
+        let mut client = Client::new(config(pipelining), start);
+        let mut actions = actions.into_iter();
+        let mut quit_sent = false;
+        let mut most_pending = 0;
+        let outcome = run(&mut client, &mut server, start, |client, now, turn| {
+            most_pending = most_pending.max(client.pending_output().len());
+            match turn {
+                Turn::Event(Event::DataReady { .. }) => {
+                    client.send_data(now, b"line one\r\n.dot line\nbare lf\r")?;
+                    client.finish_data(now)?;
+                }
+                Turn::Idle => match actions.next() {
+                    Some(action) => act(client, now, action),
+                    None if !quit_sent => {
+                        quit_sent = true;
+                        client.quit(now)?;
+                    }
+                    None => {}
+                },
+                Turn::Event(_) => {}
+            }
+            Ok(())
+        });
+        let transcript = server.transcript();
+        // The session always ends, closed or failed, and then has no deadline.
+        prop_assert_ne!(outcome.end, End::Stalled, "{}", transcript);
+        prop_assert!(client.is_closed() || outcome.error.is_some());
+        prop_assert_eq!(client.poll_timeout(), None);
+        // Memory stays bounded: output never piles up.
+        prop_assert!(most_pending < 64 * 1024);
+        // Every line the client wrote parsed as a command, and it never used BDAT on a server
+        // that did not offer CHUNKING (RFC 3030 s2).
+        prop_assert!(!transcript.contains("Syntax error: "), "{}", transcript);
+        prop_assert!(chunking || !transcript.contains("C: BDAT"), "{}", transcript);
     }
 }

@@ -55,30 +55,57 @@ impl Outcome {
 /// `start`.
 ///
 /// Each round moves the client's output to the server, then one piece of the server's
-/// output to the client (see [`Server::with_splits`]), then drains the client's events,
-/// handing each to `react` (which may give the client commands; its errors are collected in
-/// [`Outcome::usage_errors`]). When nothing moves, the clock jumps to the client's next
+/// output to the client (see [`Server::with_splits`]), then hands each of the client's
+/// events to `react` as a [`Turn::Event`], and a [`Turn::Idle`] when nothing is in flight.
+/// `react` may give the client commands; its errors are collected in
+/// [`Outcome::usage_errors`]. When nothing moves, the clock jumps to the client's next
 /// deadline, so a silent server costs no real time. The driver does the TLS part itself:
 /// after [`Event::StartTlsReady`] it tells both sides the handshake succeeded, and for
 /// [`TlsPolicy::Implicit`] the connection starts "encrypted".
+///
+/// ```
+/// use std::time::Instant;
+/// use smtp_sansio::testing::{run, Policy, Server, Turn};
+/// use smtp_sansio::{Client, Command, Config, Event, Host, TlsPolicy};
+///
+/// let mut server = Server::new(Policy::new());
+/// let config = Config::new(Host::parse("client.example")?).with_tls(TlsPolicy::None);
+/// let mut client = Client::new(config, Instant::now());
+/// let mut noops = 0;
+/// let outcome = run(&mut client, &mut server, Instant::now(), |client, now, turn| {
+///     match turn {
+///         Turn::Idle if noops < 3 => {
+///             noops += 1;
+///             client.send(now, Command::Noop(None))?;
+///         }
+///         Turn::Idle => {
+///             client.quit(now)?;
+///         }
+///         Turn::Event(_) => {}
+///     }
+///     Ok(())
+/// });
+/// assert_eq!(outcome.event_names().iter().filter(|name| **name == "Replied").count(), 3);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn run<F>(client: &mut Client, server: &mut Server, start: Instant, mut react: F) -> Outcome
 where
-    F: FnMut(&mut Client, Instant, &Event) -> Result<(), UsageError>,
+    F: FnMut(&mut Client, Instant, Turn<'_>) -> Result<(), UsageError>,
 {
-    drive(client, server, start, &mut |client, now, step| match step {
-        Step::Event(event) => react(client, now, event),
-        Step::Idle => Ok(()),
-    })
+    drive(client, server, start, &mut react)
 }
 
-/// What the driver tells its hook.
-enum Step<'a> {
+/// What the driver hands to the caller's reaction.
+#[derive(Debug, Clone, Copy)]
+pub enum Turn<'a> {
+    /// The client gave this event.
     Event(&'a Event),
-    /// Nothing is in flight: the client waits for the caller.
+    /// Nothing is in flight: no command awaits a reply, no output is pending, the server has
+    /// nothing to say. The client waits for the caller (to send, or to quit).
     Idle,
 }
 
-type Hook<'a> = dyn FnMut(&mut Client, Instant, Step<'_>) -> Result<(), UsageError> + 'a;
+type Hook<'a> = dyn FnMut(&mut Client, Instant, Turn<'_>) -> Result<(), UsageError> + 'a;
 
 fn drive(client: &mut Client, server: &mut Server, start: Instant, hook: &mut Hook<'_>) -> Outcome {
     let mut now = start;
@@ -124,7 +151,7 @@ fn drive(client: &mut Client, server: &mut Server, start: Instant, hook: &mut Ho
                             outcome.usage_errors.push(error);
                         }
                     }
-                    if let Err(error) = hook(client, now, Step::Event(&event)) {
+                    if let Err(error) = hook(client, now, Turn::Event(&event)) {
                         outcome.usage_errors.push(error);
                     }
                     outcome.events.push(event);
@@ -151,7 +178,7 @@ fn drive(client: &mut Client, server: &mut Server, start: Instant, hook: &mut Ho
             && !client.is_sending_data()
             && server.pending_output().is_empty();
         if idle {
-            if let Err(error) = hook(client, now, Step::Idle) {
+            if let Err(error) = hook(client, now, Turn::Idle) {
                 outcome.usage_errors.push(error);
             }
             if !client.pending_output().is_empty() || client.is_closed() {
@@ -241,11 +268,11 @@ impl Plan {
         let mut state = State::Connecting;
         drive(client, server, start, &mut |client, now, step| {
             match step {
-                Step::Event(Event::Ready { .. }) if state == State::Connecting => {
+                Turn::Event(Event::Ready { .. }) if state == State::Connecting => {
                     state = State::Ready;
                 }
-                Step::Event(_) => {}
-                Step::Idle => loop {
+                Turn::Event(_) => {}
+                Turn::Idle => loop {
                     match state {
                         State::Connecting | State::Quitting => return Ok(()),
                         State::Ready => match &self.credentials {

@@ -14,7 +14,7 @@
 //!
 //! It records what the client sent ([`Server::received`], [`Server::transcript`]) and the
 //! messages it accepted ([`Server::messages`]). [`run`] drives any session with your
-//! reactions to the client's events; [`Plan`] is the common one (authenticate, send, quit).
+//! reactions to the client's events and idle turns; [`Plan`] is the common one (authenticate, send, quit).
 //!
 //! ```
 //! use std::time::Instant;
@@ -61,7 +61,7 @@ mod script;
 mod server;
 mod transcript;
 
-pub use drive::{End, Outcome, Plan, run};
+pub use drive::{End, Outcome, Plan, Turn, run};
 pub use policy::Policy;
 pub use script::{Answer, Script};
 pub use server::{ReceivedMessage, Server};

@@ -430,7 +430,8 @@ impl Server {
                     let used: Vec<u8> = self.input.drain(..progress.consumed).collect();
                     self.log_client(&used);
                     if progress.end {
-                        self.end_of_message(content);
+                        let answer = self.next_answer();
+                        self.end_of_message(content, answer);
                     } else {
                         self.session().phase = Phase::Data { decoder, content };
                     }
@@ -498,6 +499,19 @@ impl Server {
     }
 
     fn command(&mut self, command: Command) {
+        if let Command::Bdat { size, last } = command {
+            // RFC 3030 s2: the chunk follows the command whatever the reply will be, so the
+            // server reads it first and answers after it.
+            if size == 0 {
+                self.end_of_chunk(last);
+            } else {
+                self.session().phase = Phase::Chunk {
+                    remaining: size,
+                    last,
+                };
+            }
+            return;
+        }
         let verb = command.verb();
         let answer = self.next_answer();
         let accepted = match answer {
@@ -667,11 +681,11 @@ impl Server {
                 }
                 None
             }
-            Command::Data | Command::Bdat { .. } if !has_mail => {
+            Command::Data if !has_mail => {
                 self.say(503, (5, 5, 1), "Need MAIL command");
                 None
             }
-            Command::Data | Command::Bdat { .. } if recipients == 0 => {
+            Command::Data if recipients == 0 => {
                 self.say(554, (5, 5, 1), "No valid recipients");
                 None
             }
@@ -679,12 +693,6 @@ impl Server {
                 self.send(&reply(354, None, "End data with <CR><LF>.<CR><LF>"));
                 Some(354)
             }
-            Command::Bdat { .. } if !self.session().policy.offers("CHUNKING") => {
-                self.say(502, (5, 5, 1), "Command not implemented");
-                None
-            }
-            // The chunk is read first; its reply comes at the end of the chunk.
-            Command::Bdat { .. } => Some(250),
             _ => {
                 self.say(502, (5, 5, 1), "Command not implemented");
                 None
@@ -725,16 +733,6 @@ impl Server {
                     decoder: DataDecoder::new(),
                     content: Vec::new(),
                 };
-            }
-            Command::Bdat { size, last } => {
-                if size == 0 {
-                    self.end_of_chunk(last);
-                } else {
-                    session.phase = Phase::Chunk {
-                        remaining: size,
-                        last,
-                    };
-                }
             }
             Command::Rset => {
                 session.mail = None;
@@ -787,32 +785,51 @@ impl Server {
         }
     }
 
+    /// The reply to a BDAT, once its chunk is read: the policy's checks, then `250` for a
+    /// middle chunk or the end-of-message reply for the last (RFC 3030 s2).
     fn end_of_chunk(&mut self, last: bool) {
+        let answer = self.next_answer();
+        if answer == Answer::Policy {
+            let session = self.session();
+            let refusal = if !session.policy.offers("CHUNKING") {
+                Some((502, (5, 5, 1), "Command not implemented"))
+            } else if session.mail.is_none() {
+                Some((503, (5, 5, 1), "Need MAIL command"))
+            } else if session.recipients.is_empty() {
+                Some((554, (5, 5, 1), "No valid recipients"))
+            } else {
+                None
+            };
+            if let Some((code, enhanced, text)) = refusal {
+                self.say(code, enhanced, text);
+                self.discard_transaction();
+                return;
+            }
+        }
         if last {
             let content = std::mem::take(&mut self.session().bdat_content);
-            self.end_of_message(content);
-        } else {
-            match self.next_answer() {
-                Answer::Policy => self.say(250, (2, 0, 0), "Chunk accepted"),
-                other => {
-                    if self
-                        .answer_otherwise(Point::Command(Verb::Bdat), other, None)
-                        .is_none()
-                    {
-                        // A refused chunk ends the transaction (RFC 3030 s2: the server
-                        // discards the data of a failed BDAT transaction).
-                        let session = self.session();
-                        session.mail = None;
-                        session.recipients.clear();
-                        session.bdat_content.clear();
-                    }
-                }
-            }
+            self.end_of_message(content, answer);
+        } else if answer == Answer::Policy {
+            self.say(250, (2, 0, 0), "Chunk accepted");
+        } else if self
+            .answer_otherwise(Point::Command(Verb::Bdat), answer, None)
+            .is_none()
+        {
+            // A refused chunk ends the transaction: its data is discarded (RFC 3030 s2).
+            self.discard_transaction();
         }
     }
 
+    fn discard_transaction(&mut self) {
+        let session = self.session();
+        session.mail = None;
+        session.recipients.clear();
+        session.bdat_content.clear();
+    }
+
     /// The reply (LMTP: one per recipient, RFC 2033 s4.2) after a whole message.
-    fn end_of_message(&mut self, content: Vec<u8>) {
+    fn end_of_message(&mut self, content: Vec<u8>, first: Answer) {
+        let mut first = Some(first);
         let session = self.session();
         let mail = session.mail.take();
         let recipients = std::mem::take(&mut session.recipients);
@@ -831,7 +848,8 @@ impl Server {
             if self.closed {
                 return;
             }
-            let accepted = match self.next_answer() {
+            let answer = first.take().unwrap_or_else(|| self.next_answer());
+            let accepted = match answer {
                 Answer::Policy if too_big => {
                     self.say(552, (5, 3, 4), "Message size exceeds fixed limit");
                     false

@@ -346,12 +346,12 @@ fn pipelining_sends_the_envelope_in_one_write_and_without_it_one_by_one() {
             &mut client,
             &mut server,
             Instant::now(),
-            |client, now, event| {
-                if let Event::Ready { .. } = event {
+            |client, now, turn| {
+                if let Turn::Event(Event::Ready { .. }) = turn {
                     client.send_mail(now, &envelope(&["bob@example.test"]), b"x\r\n")?;
                     sizes.push(client.pending_output().len());
                 }
-                if let Event::MessageAccepted { .. } = event {
+                if let Turn::Event(Event::MessageAccepted { .. }) = turn {
                     client.quit(now)?;
                 }
                 Ok(())
@@ -394,16 +394,16 @@ fn bdat_and_lmtp_are_served() {
         &mut client,
         &mut server,
         Instant::now(),
-        |client, now, event| {
-            match event {
-                Event::Ready { .. } => {
+        |client, now, turn| {
+            match turn {
+                Turn::Event(Event::Ready { .. }) => {
                     let from = ReversePath::from(Mailbox::parse("a@example.test").unwrap());
                     client.mail(now, &from, Default::default())?;
                     client.rcpt(now, &ForwardPath::Postmaster, Default::default())?;
                     client.bdat(now, b"chunk one\r\n", false)?;
                     client.bdat(now, b"chunk two\r\n", true)?;
                 }
-                Event::MessageAccepted { .. } => {
+                Turn::Event(Event::MessageAccepted { .. }) => {
                     client.quit(now)?;
                 }
                 _ => {}
