@@ -167,7 +167,7 @@ fn act(client: &mut Client, now: Instant, action: u8) {
             let from = ReversePath::from(Mailbox::parse("a@example.org").unwrap());
             let _ = client.mail(now, &from, Default::default());
             let _ = client.rcpt(now, &ForwardPath::Postmaster, RcptParams::default());
-            if action % 2 == 0 {
+            if action.is_multiple_of(2) {
                 let _ = client.bdat(now, b"chunk one\n", false);
                 let _ = client.bdat(now, b"chunk two\n", true);
             } else {
