@@ -23,6 +23,7 @@ use crate::address::ForwardPath;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
     pub(crate) hostname: String,
+    pub(crate) banner: String,
     pub(crate) extensions: Vec<String>,
     pub(crate) size_limit: Option<u64>,
     pub(crate) starttls: bool,
@@ -45,6 +46,7 @@ impl Policy {
     pub fn new() -> Policy {
         Policy {
             hostname: "mx.example.test".to_owned(),
+            banner: "ESMTP ready".to_owned(),
             extensions: [
                 "PIPELINING",
                 "8BITMIME",
@@ -68,6 +70,13 @@ impl Policy {
     /// The name the server gives in its greeting and EHLO reply.
     pub fn with_hostname(mut self, hostname: impl Into<String>) -> Policy {
         self.hostname = hostname.into();
+        self
+    }
+
+    /// The greeting's text after the host name (default `ESMTP ready`; an LMTP server says
+    /// `LMTP ready`).
+    pub fn with_banner(mut self, banner: impl Into<String>) -> Policy {
+        self.banner = banner.into();
         self
     }
 

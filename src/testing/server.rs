@@ -199,6 +199,12 @@ impl Server {
         self.closed
     }
 
+    /// Whether the server said `220` to STARTTLS and waits for the TLS handshake: a server
+    /// on a real socket runs it now, then calls [`Server::start_tls`].
+    pub fn wants_tls(&self) -> bool {
+        self.awaiting_tls
+    }
+
     /// Whether the (simulated) TLS layer is up.
     pub fn is_tls(&self) -> bool {
         self.tls
@@ -346,13 +352,14 @@ impl Server {
     fn greet(&mut self) {
         match self.next_answer() {
             Answer::Policy => {
-                let name = self.session().policy.hostname.clone();
-                let service = if self.session().policy.lmtp {
-                    "LMTP"
+                let policy = &self.session().policy;
+                let banner = if policy.lmtp && policy.banner == "ESMTP ready" {
+                    "LMTP ready"
                 } else {
-                    "ESMTP"
+                    &policy.banner
                 };
-                self.send(&reply(220, None, &format!("{name} {service} ready")));
+                let text = format!("{} {banner}", policy.hostname);
+                self.send(&reply(220, None, &text));
             }
             other => {
                 self.answer_otherwise(Point::Greeting, other, None);
