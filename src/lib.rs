@@ -94,11 +94,18 @@
 //! | `scram` | the SCRAM-SHA-256 SASL client (RFC 7677) | `hmac`, `sha2`, `pbkdf2` |
 //! | `proptest` | [`strategies`]: proptest strategies for every wire type and whole server scripts, to property-test your own SMTP code (implies `testing`) | `proptest` |
 //! | `testing` | [`testing`]: a scripted in-memory server (policy, script or C:/S: transcript) and a driver that runs a [`Client`] against it on a virtual clock | nothing |
+//! | `arbitrary` | `Arbitrary` for every wire type, for cargo-fuzz targets | `arbitrary` |
+//!
+//! Values from `arbitrary` are always valid, built by the public constructors: a [`Command`]
+//! writes one line that [`parse_command`] reads back equal, a [`Reply`]'s bytes parse back
+//! equal with no anomaly, and an address's text parses back equal.
 
 #![forbid(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
 pub mod address;
+#[cfg(feature = "arbitrary")]
+mod arbitrary;
 pub mod auth;
 pub mod capabilities;
 pub mod check;

@@ -365,6 +365,35 @@ fn writer_is_strict() {
     );
 }
 
+/// Regression: a text that begins with an enhanced code, given no enhanced code, was written
+/// as a reply whose `enhanced_code()` was `None` while the parser read the code from the same
+/// bytes (so the two were unequal), and a code of another class (`250 5.1.1 ...`) parsed with
+/// `EnhancedClassMismatch`, against "every written reply parses with no anomaly".
+#[test]
+fn writer_reads_an_enhanced_code_at_the_start_of_the_text_as_the_parser_does() {
+    let written = Reply::new(ReplyCode::OK, None, ["Hello", "2.1.5 Destination ok"]).unwrap();
+    assert_eq!(written.enhanced_code(), EnhancedCode::new(2, 1, 5));
+    let (parsed, _) = complete(parse_reply(written.as_bytes(), &ReplyLimits::default()));
+    assert_eq!(parsed, written);
+    assert!(parsed.anomalies().is_empty());
+    let given = Reply::new(ReplyCode::OK, EnhancedCode::new(2, 0, 0), ["2.1.5 x"]).unwrap();
+    assert_eq!(given.enhanced_code(), EnhancedCode::new(2, 0, 0));
+    assert_eq!(
+        Reply::new(ReplyCode::OK, None, ["5.1.1 User unknown"]),
+        Err(ReplyWriteError::EnhancedClassMismatch {
+            code: ReplyCode::OK,
+            enhanced: EnhancedCode::new(5, 1, 1).unwrap(),
+        })
+    );
+    // Not a code: the parser reads none, and neither does the writer.
+    let version = Reply::new(ReplyCode::OK, None, ["2.0.0.1 version"]).unwrap();
+    assert_eq!(version.enhanced_code(), None);
+    assert_eq!(
+        complete(parse_reply(version.as_bytes(), &ReplyLimits::default())).0,
+        version
+    );
+}
+
 fn arb_code() -> impl Strategy<Value = ReplyCode> {
     (2u16..=5, 0u16..=5, 0u16..=9)
         .prop_map(|(a, b, c)| ReplyCode::new(a * 100 + b * 10 + c).unwrap())

@@ -1,6 +1,7 @@
 //! The reply writer: the server side's mirror of the decoder (RFC 5321 s4.2).
 //! Strict: it only writes what RFC 5321 allows, so every written reply parses with no anomaly.
 
+use super::enhanced::leading_code;
 use super::{Anomalies, EnhancedCode, LineEnds, RFC_REPLY_LINE_LENGTH, Reply, ReplyCode};
 
 /// Why a reply cannot be written.
@@ -42,6 +43,10 @@ impl Reply {
     /// Writes a reply: every line gets the code, `-` (or SP on the last line), the enhanced
     /// code if given, and the text.
     ///
+    /// With no enhanced code given, a text that begins with one (`2.1.5 Destination ok`) gives
+    /// the reply its code, as the parser reads it from the same bytes (RFC 2034 s4); its class
+    /// must match the reply code like a given one's.
+    ///
     /// ```
     /// use smtp_sansio::{EnhancedCode, Reply, ReplyCode};
     /// let reply = Reply::new(
@@ -75,10 +80,15 @@ impl Reply {
         let mut raw = Vec::with_capacity(64);
         let mut starts = Vec::new();
         let mut ends = LineEnds::default();
+        // The code the parser will find at the start of a text, when none is given.
+        let mut found = None;
         for (index, text) in lines.into_iter().enumerate() {
             let text = text.as_ref().as_bytes();
             if text.iter().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
                 return Err(ReplyWriteError::ForbiddenOctet { line: index + 1 });
+            }
+            if enhanced.is_none() && found.is_none() {
+                found = leading_code(text);
             }
             let start = raw.len();
             starts.push(start);
@@ -104,12 +114,17 @@ impl Reply {
         let Some(&last) = starts.last() else {
             return Err(ReplyWriteError::NoLines);
         };
+        if let Some(enhanced) = found
+            && u16::from(enhanced.class) != code.value() / 100
+        {
+            return Err(ReplyWriteError::EnhancedClassMismatch { code, enhanced });
+        }
         raw[last + 3] = b' ';
         let line_count = u16::try_from(starts.len()).unwrap_or(u16::MAX);
         Ok(Reply {
             raw,
             code,
-            enhanced,
+            enhanced: enhanced.or(found),
             line_count,
             anomalies: Anomalies::NONE,
             ends,
