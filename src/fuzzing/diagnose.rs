@@ -22,7 +22,11 @@ pub fn diagnose(data: &[u8]) {
     {
         let diagnosis = diagnosis::diagnose(stage, &reply);
         check_common(&diagnosis);
-        assert_eq!(diagnosis.code(), Some(reply.code()), "the diagnosis lost the reply code");
+        assert_eq!(
+            diagnosis.code(),
+            Some(reply.code()),
+            "the diagnosis lost the reply code"
+        );
         assert_eq!(diagnosis.stage(), stage);
         if reply.code().is_completion() {
             // A success is never a refusal: at most a reply the stage did not expect.
