@@ -1,6 +1,7 @@
 //! The reply writer: the server side's mirror of the decoder (RFC 5321 s4.2).
 //! Strict: it only writes what RFC 5321 allows, so every written reply parses with no anomaly.
 
+use super::enhanced::leading_code;
 use super::{Anomalies, EnhancedCode, LineEnds, RFC_REPLY_LINE_LENGTH, Reply, ReplyCode};
 
 /// Why a reply cannot be written.
@@ -42,6 +43,10 @@ impl Reply {
     /// Writes a reply: every line gets the code, `-` (or SP on the last line), the enhanced
     /// code if given, and the text.
     ///
+    /// Without an enhanced code, a text that itself opens with one (`2.1.5 Flushed`) is read
+    /// as one, as the parser reads it: [`Reply::enhanced_code`] returns the first such code,
+    /// and one whose class differs from the reply code's first digit is refused.
+    ///
     /// ```
     /// use smtp_sansio::{EnhancedCode, Reply, ReplyCode};
     /// let reply = Reply::new(
@@ -75,10 +80,23 @@ impl Reply {
         let mut raw = Vec::with_capacity(64);
         let mut starts = Vec::new();
         let mut ends = LineEnds::default();
+        // The reply's enhanced code: the one given, else the first a text opens with.
+        let mut reply_enhanced = enhanced;
         for (index, text) in lines.into_iter().enumerate() {
             let text = text.as_ref().as_bytes();
             if text.iter().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
                 return Err(ReplyWriteError::ForbiddenOctet { line: index + 1 });
+            }
+            if enhanced.is_none()
+                && let Some(in_text) = leading_code(text)
+            {
+                if u16::from(in_text.class) != code.value() / 100 {
+                    return Err(ReplyWriteError::EnhancedClassMismatch {
+                        code,
+                        enhanced: in_text,
+                    });
+                }
+                reply_enhanced = reply_enhanced.or(Some(in_text));
             }
             let start = raw.len();
             starts.push(start);
@@ -109,7 +127,7 @@ impl Reply {
         Ok(Reply {
             raw,
             code,
-            enhanced,
+            enhanced: reply_enhanced,
             line_count,
             anomalies: Anomalies::NONE,
             ends,
