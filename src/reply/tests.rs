@@ -520,3 +520,31 @@ proptest! {
         prop_assert_eq!(spans, texts);
     }
 }
+
+/// Regression (found by `tests/reply_differential.rs`): written without an enhanced code, a
+/// text that opens with one gave a reply whose `enhanced_code()` was `None` while the same
+/// octets parsed to `Some`, so the written and the parsed reply were not equal; and a code of
+/// another class was written though it parses with `EnhancedClassMismatch`.
+#[test]
+fn written_text_opening_with_an_enhanced_code() {
+    let limits = ReplyLimits::default();
+    for lines in [&["2.0.0 ok"][..], &["first", "2.1.5 second"], &["2.0.0"]] {
+        let reply = Reply::new(ReplyCode::OK, None, lines).unwrap();
+        let (parsed, _) = complete(parse_reply(reply.as_bytes(), &limits));
+        assert_eq!(parsed, reply, "{lines:?}");
+        assert!(reply.enhanced_code().is_some(), "{lines:?}");
+    }
+    assert_eq!(
+        Reply::new(ReplyCode::OK, None, ["first", "2.1.5 second"])
+            .unwrap()
+            .enhanced_code(),
+        EnhancedCode::new(2, 1, 5)
+    );
+    assert!(matches!(
+        Reply::new(ReplyCode::OK, None, ["5.1.1 no such user"]),
+        Err(ReplyWriteError::EnhancedClassMismatch { .. })
+    ));
+    // Given apart, the code is the reply's, whatever the text starts with.
+    let reply = Reply::new(ReplyCode::OK, EnhancedCode::new(2, 0, 0), ["5.1.1 x"]).unwrap();
+    assert_eq!(reply.enhanced_code(), EnhancedCode::new(2, 0, 0));
+}

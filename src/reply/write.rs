@@ -43,9 +43,9 @@ impl Reply {
     /// Writes a reply: every line gets the code, `-` (or SP on the last line), the enhanced
     /// code if given, and the text.
     ///
-    /// With no enhanced code given, a text that begins with one (`2.1.5 Destination ok`) gives
-    /// the reply its code, as the parser reads it from the same bytes (RFC 2034 s4); its class
-    /// must match the reply code like a given one's.
+    /// Without an enhanced code, a text that itself opens with one (`2.1.5 Flushed`) is read
+    /// as one, as the parser reads it: [`Reply::enhanced_code`] returns the first such code,
+    /// and one whose class differs from the reply code's first digit is refused.
     ///
     /// ```
     /// use smtp_sansio::{EnhancedCode, Reply, ReplyCode};
@@ -80,15 +80,23 @@ impl Reply {
         let mut raw = Vec::with_capacity(64);
         let mut starts = Vec::new();
         let mut ends = LineEnds::default();
-        // The code the parser will find at the start of a text, when none is given.
-        let mut found = None;
+        // The reply's enhanced code: the one given, else the first a text opens with.
+        let mut reply_enhanced = enhanced;
         for (index, text) in lines.into_iter().enumerate() {
             let text = text.as_ref().as_bytes();
             if text.iter().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
                 return Err(ReplyWriteError::ForbiddenOctet { line: index + 1 });
             }
-            if enhanced.is_none() && found.is_none() {
-                found = leading_code(text);
+            if enhanced.is_none()
+                && let Some(in_text) = leading_code(text)
+            {
+                if u16::from(in_text.class) != code.value() / 100 {
+                    return Err(ReplyWriteError::EnhancedClassMismatch {
+                        code,
+                        enhanced: in_text,
+                    });
+                }
+                reply_enhanced = reply_enhanced.or(Some(in_text));
             }
             let start = raw.len();
             starts.push(start);
@@ -114,17 +122,12 @@ impl Reply {
         let Some(&last) = starts.last() else {
             return Err(ReplyWriteError::NoLines);
         };
-        if let Some(enhanced) = found
-            && u16::from(enhanced.class) != code.value() / 100
-        {
-            return Err(ReplyWriteError::EnhancedClassMismatch { code, enhanced });
-        }
         raw[last + 3] = b' ';
         let line_count = u16::try_from(starts.len()).unwrap_or(u16::MAX);
         Ok(Reply {
             raw,
             code,
-            enhanced: enhanced.or(found),
+            enhanced: reply_enhanced,
             line_count,
             anomalies: Anomalies::NONE,
             ends,
