@@ -92,8 +92,8 @@
 //! |---|---|---|
 //! | `cram-md5` | the CRAM-MD5 SASL client (RFC 2195) | `hmac`, `md-5` |
 //! | `scram` | the SCRAM-SHA-256 SASL client (RFC 7677) | `hmac`, `sha2`, `pbkdf2` |
-//! | `proptest` | [`strategies`]: proptest strategies for every wire type and whole server scripts, to property-test your own SMTP code (implies `testing`) | `proptest` |
-//! | `testing` | [`testing`]: a scripted in-memory server (policy, script or C:/S: transcript) and a driver that runs a [`Client`] against it on a virtual clock | nothing |
+//! | `proptest` | `smtp_sansio::strategies`: proptest strategies for every wire type and whole server scripts, to property-test your own SMTP code (implies `testing`) | `proptest` |
+//! | `testing` | `smtp_sansio::testing`: a scripted in-memory server (policy, script or C:/S: transcript) and a driver that runs a [`Client`] against it on a virtual clock | nothing |
 //! | `arbitrary` | `Arbitrary` for every wire type, for cargo-fuzz targets | `arbitrary` |
 //!
 //! Values from `arbitrary` are always valid, built by the public constructors: a [`Command`]
