@@ -15,7 +15,7 @@ use crate::reply::{Decoded, Reply};
 
 /// The most client octets the server holds while waiting for the end of a line; a longer
 /// line is answered `500` and skipped (RFC 5321 s4.5.3.1.4 lets a server refuse it).
-const MAX_PENDING_LINE: usize = 16 * 1024;
+pub(super) const MAX_PENDING_LINE: usize = 16 * 1024;
 
 /// A message the server accepted: what a test asserts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,6 +197,12 @@ impl Server {
     /// transcript mismatch). Its last output may still be pending.
     pub fn is_closed(&self) -> bool {
         self.closed
+    }
+
+    /// Client octets held, waiting for the end of a line (for the bound tests).
+    #[cfg(test)]
+    pub(super) fn held_input(&self) -> usize {
+        self.input.len()
     }
 
     /// Whether the server said `220` to STARTTLS and waits for the TLS handshake: a server

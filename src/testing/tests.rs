@@ -453,3 +453,47 @@ fn transcripts_the_server_writes_replay_the_same_session() {
     assert_eq!(outcome.messages_accepted(), 1);
     assert_eq!(replay.transcript(), recorded);
 }
+
+proptest::proptest! {
+    /// Whatever a client sends, the server answers only with valid replies, never panics,
+    /// and holds at most one over-long line of input.
+    #[test]
+    fn any_client_bytes_get_only_valid_replies(
+        chunks in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+                proptest::sample::select(vec![
+                    b"EHLO a.example\r\n".to_vec(), b"MAIL FROM:<a@b.example>\r\n".to_vec(),
+                    b"RCPT TO:<c@d.example>\r\n".to_vec(), b"DATA\r\n".to_vec(),
+                    b"BDAT 5\r\n".to_vec(), b"BDAT 3 LAST\r\n".to_vec(), b".\r\n".to_vec(),
+                    b"AUTH PLAIN\r\n".to_vec(), b"AUTH LOGIN dXNlcg==\r\n".to_vec(),
+                    b"STARTTLS\r\n".to_vec(), b"RSET\r\n".to_vec(), b"*\r\n".to_vec(),
+                ]),
+            ],
+            0..40,
+        ),
+        lmtp in proptest::prelude::any::<bool>(),
+    ) {
+        let policy = Policy::new()
+            .with_user("u", "p")
+            .with_auth_before_tls(true)
+            .with_lmtp(lmtp)
+            .with_recipients(["c@d.example"]);
+        let mut server = Server::new(policy);
+        for chunk in &chunks {
+            server.receive(chunk);
+            proptest::prop_assert!(server.held_input() <= super::server::MAX_PENDING_LINE + 64);
+        }
+        let output = server.pending_output().to_vec();
+        let mut at = 0;
+        while at < output.len() {
+            match parse_reply(&output[at..], &ReplyLimits::default()) {
+                Ok(Decoded::Complete { value, consumed }) => {
+                    proptest::prop_assert!(value.anomalies().is_empty(), "{value:?}");
+                    at += consumed;
+                }
+                other => proptest::prop_assert!(false, "{other:?} in {:?}", String::from_utf8_lossy(&output)),
+            }
+        }
+    }
+}
