@@ -497,3 +497,19 @@ proptest::proptest! {
         }
     }
 }
+
+proptest::proptest! {
+    /// Any text is a transcript or a typed error; a transcript's own text reads back to it.
+    #[test]
+    fn any_text_reads_as_a_transcript_or_a_typed_error(
+        text in "(((C|S): ?|#|X)[ -~\t\r\u{e9}]{0,20}\n){0,12}",
+    ) {
+        if let Ok(transcript) = Transcript::parse(&text) {
+            // Line numbers differ once comments and blank lines are gone; the lines do not.
+            let written = transcript.to_string();
+            let again = Transcript::parse(&written);
+            proptest::prop_assert!(again.is_ok(), "{:?}", again);
+            proptest::prop_assert_eq!(again.map(|t| t.to_string()), Ok(written));
+        }
+    }
+}
