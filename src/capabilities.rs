@@ -1234,7 +1234,7 @@ impl Capabilities {
                 // the separator and the CR.
                 if let Some((&first, rest)) = ends.split_first() {
                     let mut start = usize::from(first);
-                    let utf8 = !reply.anomalies().contains(Anomaly::NonUtf8Text);
+                    let utf8 = !reply.framing_anomalies().contains(Anomaly::NonUtf8Text);
                     caps.read_first_line(&raw[4..start - 2], utf8);
                     for &end in rest {
                         let end = usize::from(end);

@@ -15,6 +15,8 @@
 //! | empty lines | [`Anomaly::BlankLine`] |
 //! | lines over 512 octets (RFC 5321 s4.5.3.1.5), up to the limit | [`Anomaly::LongLine`] |
 //! | `500 4.7.1 ...` (classes disagree) | [`Anomaly::EnhancedClassMismatch`] |
+//! | NUL, a stray CR, ESC or DEL in the text | [`Anomaly::ControlCharacter`] |
+//! | `550-5.1.1 ...` then `550 ...` | [`Anomaly::InconsistentEnhancedCodes`] |
 
 mod code;
 mod decode;
@@ -143,7 +145,43 @@ impl Reply {
     }
 
     /// What the parser tolerated in this reply.
+    ///
+    /// Most anomalies are found while the reply is framed. Two need every line's text and are
+    /// checked here, when asked, to keep the framing loop short: control octets in the text
+    /// ([`Anomaly::ControlCharacter`]) and enhanced status codes that are missing on some
+    /// lines ([`Anomaly::InconsistentEnhancedCodes`]) or of the wrong class on a later line
+    /// ([`Anomaly::EnhancedClassMismatch`]).
     pub fn anomalies(&self) -> Anomalies {
+        let mut anomalies = self.anomalies;
+        let (mut with_code, mut without_code) = (false, false);
+        for line in self.lines() {
+            let text = line.text();
+            // RFC 5321 s4.2: textstring = 1*(%d09 / %d32-126); octets above 126 have their
+            // own anomaly when they are not UTF-8.
+            if text.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+                anomalies.insert(Anomaly::ControlCharacter);
+            }
+            match line.enhanced_code() {
+                Some(enhanced) => {
+                    with_code = true;
+                    // RFC 3463 s2: the class matches the line's reply code.
+                    if u16::from(enhanced.class) != line.code().value() / 100 {
+                        anomalies.insert(Anomaly::EnhancedClassMismatch);
+                    }
+                }
+                None => without_code = true,
+            }
+        }
+        // RFC 2034 s4: a server that uses enhanced codes puts one on every line of a reply.
+        if with_code && without_code {
+            anomalies.insert(Anomaly::InconsistentEnhancedCodes);
+        }
+        anomalies
+    }
+
+    /// The anomalies found while framing, without the per-line checks of
+    /// [`Reply::anomalies`] (for hot paths that need only those).
+    pub(crate) fn framing_anomalies(&self) -> Anomalies {
         self.anomalies
     }
 
@@ -189,7 +227,7 @@ impl fmt::Debug for Reply {
             .field("code", &self.code)
             .field("enhanced", &self.enhanced)
             .field("text", &self.text_lossy())
-            .field("anomalies", &self.anomalies)
+            .field("anomalies", &self.anomalies())
             .finish()
     }
 }
@@ -425,11 +463,17 @@ pub enum Anomaly {
     LongLine,
     /// The enhanced code's class disagrees with the reply code's first digit (RFC 3463 s2).
     EnhancedClassMismatch,
+    /// The text held a control octet other than tab (NUL, a stray CR, ESC, DEL...), which
+    /// RFC 5321 s4.2 `textstring` does not allow. The octets are kept as they came.
+    ControlCharacter,
+    /// Some lines of the reply carried an enhanced status code and others did not
+    /// (RFC 2034 s4: every line carries one).
+    InconsistentEnhancedCodes,
 }
 
 impl Anomaly {
     /// Every anomaly.
-    pub const ALL: [Anomaly; 8] = [
+    pub const ALL: [Anomaly; 10] = [
         Anomaly::BareCode,
         Anomaly::BareLineFeed,
         Anomaly::InconsistentCodes,
@@ -438,6 +482,8 @@ impl Anomaly {
         Anomaly::BlankLine,
         Anomaly::LongLine,
         Anomaly::EnhancedClassMismatch,
+        Anomaly::ControlCharacter,
+        Anomaly::InconsistentEnhancedCodes,
     ];
 
     const fn bit(self) -> u16 {
@@ -456,6 +502,10 @@ impl Anomaly {
             Anomaly::LongLine => "a reply line was longer than 512 octets",
             Anomaly::EnhancedClassMismatch => {
                 "the enhanced status code's class disagrees with the reply code"
+            }
+            Anomaly::ControlCharacter => "the reply text held a control character",
+            Anomaly::InconsistentEnhancedCodes => {
+                "some lines carried an enhanced status code and others did not"
             }
         }
     }

@@ -139,7 +139,7 @@ const KATS: &[Kat] = &[
         code: 250,
         texts: &[b"OK\r"],
         enhanced: None,
-        anomalies: &[],
+        anomalies: &[Anomaly::ControlCharacter],
     },
 ];
 
@@ -371,7 +371,12 @@ fn writer_is_strict() {
 /// `EnhancedClassMismatch`, against "every written reply parses with no anomaly".
 #[test]
 fn writer_reads_an_enhanced_code_at_the_start_of_the_text_as_the_parser_does() {
-    let written = Reply::new(ReplyCode::OK, None, ["Hello", "2.1.5 Destination ok"]).unwrap();
+    // Every line or none (RFC 2034 s4).
+    assert_eq!(
+        Reply::new(ReplyCode::OK, None, ["Hello", "2.1.5 Destination ok"]),
+        Err(ReplyWriteError::MixedEnhancedCodes { line: 2 })
+    );
+    let written = Reply::new(ReplyCode::OK, None, ["2.1.5 Hello", "2.1.5 Destination ok"]).unwrap();
     assert_eq!(written.enhanced_code(), EnhancedCode::new(2, 1, 5));
     let (parsed, _) = complete(parse_reply(written.as_bytes(), &ReplyLimits::default()));
     assert_eq!(parsed, written);
@@ -528,17 +533,19 @@ proptest! {
 #[test]
 fn written_text_opening_with_an_enhanced_code() {
     let limits = ReplyLimits::default();
-    for lines in [&["2.0.0 ok"][..], &["first", "2.1.5 second"], &["2.0.0"]] {
+    for lines in [
+        &["2.0.0 ok"][..],
+        &["2.1.0 first", "2.1.5 second"],
+        &["2.0.0"],
+    ] {
         let reply = Reply::new(ReplyCode::OK, None, lines).unwrap();
         let (parsed, _) = complete(parse_reply(reply.as_bytes(), &limits));
         assert_eq!(parsed, reply, "{lines:?}");
         assert!(reply.enhanced_code().is_some(), "{lines:?}");
     }
     assert_eq!(
-        Reply::new(ReplyCode::OK, None, ["first", "2.1.5 second"])
-            .unwrap()
-            .enhanced_code(),
-        EnhancedCode::new(2, 1, 5)
+        Reply::new(ReplyCode::OK, None, ["first", "2.1.5 second"]),
+        Err(ReplyWriteError::MixedEnhancedCodes { line: 2 })
     );
     assert!(matches!(
         Reply::new(ReplyCode::OK, None, ["5.1.1 no such user"]),

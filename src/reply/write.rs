@@ -23,9 +23,17 @@ pub enum ReplyWriteError {
     /// A reply has at least one line.
     #[error("a reply needs at least one line")]
     NoLines,
-    /// Text may not contain CR, LF or NUL: they would end the line or break the stream.
-    #[error("line {line} contains a CR, LF or NUL octet")]
+    /// Text may hold no control octet but tab (RFC 5321 s4.2 `textstring`): CR, LF and NUL
+    /// would end the line or break the stream, the others garble logs and terminals.
+    #[error("line {line} contains a control octet other than tab")]
     ForbiddenOctet {
+        /// 1-based line number.
+        line: usize,
+    },
+    /// With no enhanced code given, some lines' text opens with one and others do not
+    /// (RFC 2034 s4: every line of a reply carries one, or none does).
+    #[error("line {line} breaks the pattern of enhanced status codes set by the first line")]
+    MixedEnhancedCodes {
         /// 1-based line number.
         line: usize,
     },
@@ -82,21 +90,28 @@ impl Reply {
         let mut ends = LineEnds::default();
         // The reply's enhanced code: the one given, else the first a text opens with.
         let mut reply_enhanced = enhanced;
+        // Without a given code: whether the first line's text opens with one (every line must
+        // then, and no other may otherwise).
+        let mut texts_have_codes = None;
         for (index, text) in lines.into_iter().enumerate() {
             let text = text.as_ref().as_bytes();
-            if text.iter().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
+            if text.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
                 return Err(ReplyWriteError::ForbiddenOctet { line: index + 1 });
             }
-            if enhanced.is_none()
-                && let Some(in_text) = leading_code(text)
-            {
-                if u16::from(in_text.class) != code.value() / 100 {
-                    return Err(ReplyWriteError::EnhancedClassMismatch {
-                        code,
-                        enhanced: in_text,
-                    });
+            if enhanced.is_none() {
+                let in_text = leading_code(text);
+                if *texts_have_codes.get_or_insert(in_text.is_some()) != in_text.is_some() {
+                    return Err(ReplyWriteError::MixedEnhancedCodes { line: index + 1 });
                 }
-                reply_enhanced = reply_enhanced.or(Some(in_text));
+                if let Some(in_text) = in_text {
+                    if u16::from(in_text.class) != code.value() / 100 {
+                        return Err(ReplyWriteError::EnhancedClassMismatch {
+                            code,
+                            enhanced: in_text,
+                        });
+                    }
+                    reply_enhanced = reply_enhanced.or(Some(in_text));
+                }
             }
             let start = raw.len();
             starts.push(start);

@@ -147,6 +147,10 @@ fn sloppy(
         bytes.extend_from_slice(line_code.to_string().as_bytes());
         if last && bare_code {
             note(Anomaly::BareCode);
+            if class_mismatch && count > 1 && (2..=5).contains(&class) && class != 3 {
+                // The earlier lines carry a code, this one cannot (RFC 2034 s4).
+                note(Anomaly::InconsistentEnhancedCodes);
+            }
         } else {
             bytes.push(if last { b' ' } else { b'-' });
             if class_mismatch && (2..=5).contains(&class) && class != 3 {

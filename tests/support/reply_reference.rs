@@ -455,15 +455,26 @@ fn one_to_three_digits(text: &[u8]) -> Option<(u16, usize)> {
 /// RFC 2034 s4: when a reply uses enhanced codes, every line carries one. Checked over the
 /// complete coded lines read so far; the first line sets what the others must do. A line
 /// whose text is a bare status code (see [`Note::StatusCodeWithoutSpace`]) counts as one
-/// without.
+/// with.
 fn check_enhanced_presence(lines: &[RefLine], reading: &mut Reading) {
-    let Some(first) = lines.first() else {
+    // A text that is only a status code (or one followed by a tab) carries one here too: the
+    // RFC 2034 grammar wants an SP after it, but it is what a server writes for a code with
+    // no text (the crate's writer does), and it is the crate's documented reading.
+    let carries: Vec<(usize, bool)> = lines
+        .iter()
+        .map(|line| {
+            let bare = reading.notes.iter().any(|(number, note)| {
+                *number == line.number && matches!(note, Note::StatusCodeWithoutSpace(_))
+            });
+            (line.number, line.enhanced.is_some() || bare)
+        })
+        .collect();
+    let Some(&(_, used)) = carries.first() else {
         return;
     };
-    let used = first.enhanced.is_some();
-    if let Some(odd) = lines.iter().find(|line| line.enhanced.is_some() != used) {
+    if let Some(&(number, _)) = carries.iter().find(|(_, carries)| *carries != used) {
         reading.violations.push(Violation {
-            line: odd.number,
+            line: number,
             rule: Rule::EnhancedMissing,
         });
     }
