@@ -1293,3 +1293,28 @@ fn real_reply_families() {
         C::Greylisted
     );
 }
+
+/// Regression (the `diagnose` fuzz target, first minutes of its campaign): a `220` greeting
+/// banner with a `440-` line in its middle is a malformed reply, not a refusal and not a plain
+/// success; the fuzz target had assumed a 2xx reply could only be `ok`, `capabilities` or
+/// `unexpected_reply`.
+#[test]
+fn a_success_with_a_foreign_code_inside_is_malformed() {
+    let wire = "220-mx.example.com ESMTP\n220-* no unsolicited mail\n440-*\n220 *";
+    let reply = reply(wire);
+    assert!(
+        reply
+            .anomalies()
+            .contains(crate::reply::Anomaly::InconsistentCodes)
+    );
+    check(
+        Stage::Greeting,
+        wire,
+        C::MalformedReply,
+        "anomaly:inconsistent-codes",
+    );
+    // The fuzz target's own check, on the same input at the greeting (stage index 1).
+    let mut input = vec![1u8];
+    input.extend_from_slice(reply.as_bytes());
+    crate::fuzzing::diagnose(&input);
+}
