@@ -7,6 +7,7 @@ use super::{LET_DIG, ascii_in, chance, count, non_ascii_letter, one_of, some_byt
 use crate::address::{ForwardPath, Mailbox, ReversePath};
 use crate::auth::Mechanism;
 use crate::client::Envelope;
+use crate::command::params::is_typed_keyword;
 use crate::command::{
     Body, Command, CommandError, EsmtpParam, MailParams, Notify, Orcpt, RFC_COMMAND_LINE_LENGTH,
     RcptParams, Ret, Verb, write_mail, write_rcpt, xtext,
@@ -108,21 +109,6 @@ impl<'a> Arbitrary<'a> for Orcpt {
     }
 }
 
-/// Keywords with a typed field in [`MailParams`] or [`RcptParams`], which a raw parameter may
-/// not reuse (the writer refuses the ones of its own command; here neither is used).
-const TYPED_KEYWORDS: [&str; 10] = [
-    "SIZE",
-    "BODY",
-    "SMTPUTF8",
-    "RET",
-    "ENVID",
-    "AUTH",
-    "REQUIRETLS",
-    "MT-PRIORITY",
-    "NOTIFY",
-    "ORCPT",
-];
-
 /// Registered parameters without a typed field: RFC 4865 (`HOLDFOR`, `HOLDUNTIL`), RFC 2852
 /// (`BY`), RFC 3885 (`MTRK`), RFC 7293 (`RRVS`).
 const OTHER_KEYWORDS: [&str; 5] = ["HOLDFOR", "HOLDUNTIL", "BY", "MTRK", "RRVS"];
@@ -162,10 +148,8 @@ impl<'a> Arbitrary<'a> for EsmtpParam {
                 });
             }
         }
-        if TYPED_KEYWORDS
-            .iter()
-            .any(|typed| typed.eq_ignore_ascii_case(&keyword))
-        {
+        // A raw parameter may not reuse a typed field's keyword.
+        if is_typed_keyword(&keyword) {
             keyword.insert_str(0, "X-");
         }
         let value = if u.arbitrary()? {
@@ -307,31 +291,10 @@ impl<'a> Arbitrary<'a> for Mechanism {
     }
 }
 
-/// Every line a client writes.
-const VERBS: [Verb; 17] = [
-    Verb::Ehlo,
-    Verb::Helo,
-    Verb::Lhlo,
-    Verb::Mail,
-    Verb::Rcpt,
-    Verb::Data,
-    Verb::Bdat,
-    Verb::Rset,
-    Verb::Vrfy,
-    Verb::Expn,
-    Verb::Help,
-    Verb::Noop,
-    Verb::Quit,
-    Verb::StartTls,
-    Verb::Auth,
-    Verb::AuthResponse,
-    Verb::AuthCancel,
-];
-
 /// Any of the seventeen kinds of line.
 impl<'a> Arbitrary<'a> for Verb {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
-        Ok(*u.choose(&VERBS)?)
+        Ok(*u.choose(&Verb::ALL)?)
     }
 
     fn size_hint(_depth: usize) -> (usize, Option<usize>) {

@@ -33,7 +33,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod params;
+pub(crate) mod params;
 mod parse;
 mod write;
 
@@ -182,6 +182,27 @@ const VERBS: [(Verb, &str); 15] = [
 ];
 
 impl Verb {
+    /// Every verb, in the order of the enum.
+    pub const ALL: [Verb; 17] = [
+        Verb::Helo,
+        Verb::Ehlo,
+        Verb::Lhlo,
+        Verb::Mail,
+        Verb::Rcpt,
+        Verb::Data,
+        Verb::Bdat,
+        Verb::Rset,
+        Verb::Vrfy,
+        Verb::Expn,
+        Verb::Help,
+        Verb::Noop,
+        Verb::Quit,
+        Verb::StartTls,
+        Verb::Auth,
+        Verb::AuthResponse,
+        Verb::AuthCancel,
+    ];
+
     /// The keyword as written (`MAIL`, `STARTTLS`). The two SASL lines carry no keyword and
     /// are named `SASL-RESPONSE` and `SASL-CANCEL`.
     pub const fn as_str(self) -> &'static str {

@@ -456,6 +456,16 @@ const MAIL_KEYWORDS: &[&str] = &[
 /// Keywords with a typed field in [`RcptParams`].
 const RCPT_KEYWORDS: &[&str] = &["NOTIFY", "ORCPT"];
 
+/// Whether `keyword` has a typed field in [`MailParams`] or [`RcptParams`] (so a raw
+/// [`EsmtpParam`] may not use it), in any case.
+#[cfg(any(feature = "proptest", feature = "arbitrary"))]
+pub(crate) fn is_typed_keyword(keyword: &str) -> bool {
+    MAIL_KEYWORDS
+        .iter()
+        .chain(RCPT_KEYWORDS)
+        .any(|typed| typed.eq_ignore_ascii_case(keyword))
+}
+
 /// The offset and value of the first CR, LF or NUL in `text`.
 pub(crate) fn forbidden_octet(text: &str) -> Option<(usize, u8)> {
     memchr::memchr3(b'\r', b'\n', 0, text.as_bytes()).map(|i| (i, text.as_bytes()[i]))

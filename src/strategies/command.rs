@@ -7,6 +7,7 @@ use proptest::prelude::*;
 use super::address::{forward_path, host, mailbox, reverse_path};
 use crate::auth::Mechanism;
 use crate::client::Envelope;
+use crate::command::params::is_typed_keyword;
 use crate::command::{Body, Command, EsmtpParam, MailParams, Notify, Orcpt, RcptParams, Ret};
 use crate::secret::Secret;
 
@@ -17,19 +18,7 @@ pub fn esmtp_param() -> impl Strategy<Value = EsmtpParam> {
         option::of("[!-<>-~]{1,12}"),
     )
         .prop_filter_map("not a typed keyword", |(keyword, value)| {
-            let typed = [
-                "SIZE",
-                "BODY",
-                "SMTPUTF8",
-                "RET",
-                "ENVID",
-                "AUTH",
-                "REQUIRETLS",
-                "MT-PRIORITY",
-                "NOTIFY",
-                "ORCPT",
-            ];
-            if typed.iter().any(|k| k.eq_ignore_ascii_case(&keyword)) {
+            if is_typed_keyword(&keyword) {
                 return None;
             }
             EsmtpParam::new(&keyword, value.as_deref()).ok()
