@@ -737,7 +737,14 @@ mod fast_path_tests {
         let mut paths = vec![ReversePath::Null];
         let mut forward = vec![ForwardPath::Postmaster];
         let mut domains = Vec::new();
-        for length in 1..=40 {
+        // Under Miri, which interprets every step, the lengths around the 8-octet chunks and
+        // every third parameter combination; natively, all of them.
+        let lengths: Vec<usize> = if cfg!(miri) {
+            vec![1, 2, 3, 4, 7, 8, 9, 16, 17, 40]
+        } else {
+            (1..=40).collect()
+        };
+        for length in lengths {
             let local = "l".repeat(length);
             let mailbox = Mailbox::parse(&format!("{local}@x.org")).unwrap();
             paths.push(ReversePath::Mailbox(mailbox.clone()));
@@ -768,7 +775,7 @@ mod fast_path_tests {
         sizes.push(Some(u64::MAX));
         for from in &paths {
             for size in &sizes {
-                for index in 0..48 {
+                for index in (0..48).step_by(if cfg!(miri) { 3 } else { 1 }) {
                     let mut params = MailParams {
                         size: *size,
                         ..MailParams::default()
