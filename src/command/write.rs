@@ -737,10 +737,10 @@ mod fast_path_tests {
         let mut paths = vec![ReversePath::Null];
         let mut forward = vec![ForwardPath::Postmaster];
         let mut domains = Vec::new();
-        // Under Miri, which interprets every step, the lengths around the 8-octet chunks and
-        // every third parameter combination; natively, all of them.
+        // Under Miri, which interprets every step, a sample (lengths around the 8-octet
+        // chunks, sizes around one digit, every third parameter set); natively, all of them.
         let lengths: Vec<usize> = if cfg!(miri) {
-            vec![1, 2, 3, 4, 7, 8, 9, 16, 17, 40]
+            vec![1, 8, 9, 40]
         } else {
             (1..=40).collect()
         };
@@ -773,6 +773,9 @@ mod fast_path_tests {
             sizes.extend([power - 1, power, power + 1].map(Some));
         }
         sizes.push(Some(u64::MAX));
+        if cfg!(miri) {
+            sizes.retain(|size| size.is_none_or(|n| n < 11 || n == u64::MAX));
+        }
         for from in &paths {
             for size in &sizes {
                 for index in (0..48).step_by(if cfg!(miri) { 3 } else { 1 }) {
