@@ -9,6 +9,11 @@ use crate::client::{Client, Envelope, Error, Event, TlsPolicy, UsageError};
 /// At most this many delivery rounds; a session that needs more is reported as stalled.
 const MAX_ROUNDS: usize = 100_000;
 
+/// Idle turns offered in a row while the reactions change nothing (a reaction may step
+/// through several actions the client refuses before one takes); then the session has
+/// stalled.
+const MAX_IDLE_TURNS: usize = 256;
+
 /// How a driven session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum End {
@@ -120,6 +125,7 @@ fn drive(client: &mut Client, server: &mut Server, start: Instant, hook: &mut Ho
         server.start_tls();
     }
     let mut eof_sent = false;
+    let mut idle_turns = 0;
     for _ in 0..MAX_ROUNDS {
         let mut moved = false;
         // 1. The client's bytes to the server.
@@ -184,6 +190,13 @@ fn drive(client: &mut Client, server: &mut Server, start: Instant, hook: &mut Ho
             if !client.pending_output().is_empty() || client.is_closed() {
                 moved = true;
             }
+        }
+        if moved {
+            idle_turns = 0;
+        } else if idle && idle_turns < MAX_IDLE_TURNS {
+            // The reaction may have more to try: give it another turn.
+            idle_turns += 1;
+            continue;
         }
         // 5. Nothing moved: time passes until the client's next deadline.
         if !moved {

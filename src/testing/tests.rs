@@ -497,3 +497,40 @@ proptest::proptest! {
         }
     }
 }
+
+/// Regression (CI rehearsal, `client_props`): a reaction whose first idle actions are refused
+/// by the client (here MAIL while a transaction is open) gets further idle turns instead of
+/// the session being called stalled.
+#[test]
+fn idle_turns_continue_while_the_client_refuses_actions() {
+    let mut server = Server::new(Policy::new());
+    let mut client = plain_client();
+    let mut turns = 0;
+    let outcome = run(
+        &mut client,
+        &mut server,
+        Instant::now(),
+        |client, now, turn| {
+            if let Turn::Idle = turn {
+                turns += 1;
+                match turns {
+                    1 => {
+                        let from = ReversePath::from(Mailbox::parse("a@example.test").unwrap());
+                        client.mail(now, &from, Default::default())?;
+                    }
+                    // Refused: the transaction is still open.
+                    2..=4 => {
+                        client.send_mail(now, &envelope(&["bob@example.test"]), b"x\r\n")?;
+                    }
+                    _ => {
+                        client.quit(now)?;
+                    }
+                }
+            }
+            Ok(())
+        },
+    );
+    assert_eq!(outcome.end, End::Closed, "{}", server.transcript());
+    assert_eq!(outcome.usage_errors.len(), 3);
+    assert_eq!(turns, 5);
+}
