@@ -279,7 +279,11 @@ impl Server {
         self.closed = true;
     }
 
+    /// Sends `reply`; after a `421` the server closes (RFC 5321 s3.8).
     fn send(&mut self, reply: &Reply) {
+        if reply.code() == crate::ReplyCode::SERVICE_NOT_AVAILABLE {
+            self.closed = true;
+        }
         for line in reply.lines() {
             self.log.push(format!(
                 "S: {}",
@@ -326,7 +330,6 @@ impl Server {
                 let text = format!("4.3.0 transcript mismatch: expected {expected}");
                 let text: String = text.chars().filter(|c| (' '..='~').contains(c)).collect();
                 self.send(&reply(421, None, &text));
-                self.closed = true;
                 return;
             }
         }
@@ -368,37 +371,24 @@ impl Server {
                 self.send(&reply(220, None, &text));
             }
             other => {
-                self.answer_otherwise(Point::Greeting, other, None);
+                self.answer_otherwise(Point::Greeting, other);
             }
         }
     }
 
     /// Applies a non-policy answer; returns the positive reply's code when the command's
     /// success should take effect.
-    fn answer_otherwise(
-        &mut self,
-        point: Point,
-        answer: Answer,
-        _command: Option<&Command>,
-    ) -> Option<u16> {
+    fn answer_otherwise(&mut self, point: Point, answer: Answer) -> Option<u16> {
         match answer {
             Answer::Policy => None,
             Answer::Refuse { permanent, pick } => {
                 let enhanced = point != Point::Greeting && self.enhanced();
-                let refusal = refusal(point, permanent, pick, enhanced);
-                self.send(&refusal);
-                if refusal.code().value() == 421 {
-                    self.closed = true;
-                }
+                self.send(&refusal(point, permanent, pick, enhanced));
                 None
             }
             Answer::Reply(reply) => {
                 self.send(&reply);
-                let code = reply.code().value();
-                if code == 421 {
-                    self.closed = true;
-                }
-                reply.is_positive().then_some(code)
+                reply.is_positive().then_some(reply.code().value())
             }
             Answer::ServiceClosing => {
                 self.say(
@@ -406,7 +396,6 @@ impl Server {
                     (4, 3, 2),
                     "Service shutting down, closing transmission channel",
                 );
-                self.closed = true;
                 None
             }
             Answer::HangUp => {
@@ -529,7 +518,7 @@ impl Server {
         let answer = self.next_answer();
         let accepted = match answer {
             Answer::Policy => self.policy_answer(&command),
-            other => self.answer_otherwise(Point::Command(verb), other, Some(&command)),
+            other => self.answer_otherwise(Point::Command(verb), other),
         };
         if let Some(code) = accepted {
             self.take_effect(command, code);
@@ -825,7 +814,7 @@ impl Server {
         } else if answer == Answer::Policy {
             self.say(250, (2, 0, 0), "Chunk accepted");
         } else if self
-            .answer_otherwise(Point::Command(Verb::Bdat), answer, None)
+            .answer_otherwise(Point::Command(Verb::Bdat), answer)
             .is_none()
         {
             // A refused chunk ends the transaction: its data is discarded (RFC 3030 s2).
@@ -872,7 +861,7 @@ impl Server {
                     self.say(250, (2, 0, 0), &format!("Ok: queued as Q{queued}"));
                     true
                 }
-                other => self.answer_otherwise(Point::DataEnd, other, None).is_some(),
+                other => self.answer_otherwise(Point::DataEnd, other).is_some(),
             };
             delivered |= accepted;
         }
