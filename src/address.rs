@@ -120,6 +120,47 @@ pub enum AddressError {
         /// The literal as given.
         found: String,
     },
+    /// A name whose last label is all digits, such as `127.0.0.1`: no host name is (RFC 1123
+    /// s2.1, RFC 3696 s2), and servers refuse it in EHLO. An IP address is written as an
+    /// address literal, `[127.0.0.1]`.
+    #[error(
+        "{found:?} is not a host name (its top-level label is all digits); an IP address is written as an address literal: {suggestion}"
+    )]
+    NumericDomain {
+        /// The name as given.
+        found: String,
+        /// The address literal to use instead, e.g. `[127.0.0.1]` (or `[IPv6:...]`).
+        suggestion: String,
+    },
+}
+
+/// A sender or recipient given to [`Envelope::parse`](crate::Envelope::parse) that is not a
+/// valid path: which one, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{address:?}: {error}")]
+#[non_exhaustive]
+pub struct EnvelopeError {
+    /// The address as given.
+    pub address: String,
+    /// What is wrong with it.
+    pub error: AddressError,
+}
+
+/// RFC 3696 s2: a top-level label is never all digits, so a name ending in one is not a
+/// host name (a dotted quad is an IPv4 address, to be written as `[a.b.c.d]`).
+fn reject_numeric(domain: &Domain) -> Result<(), AddressError> {
+    let last = domain.name.rsplit('.').next().unwrap_or("");
+    if !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()) {
+        let suggestion = match domain.name.parse::<std::net::Ipv4Addr>() {
+            Ok(ip) => format!("[{ip}]"),
+            Err(_) => "an address literal such as [192.0.2.1]".to_owned(),
+        };
+        return Err(AddressError::NumericDomain {
+            found: domain.name.clone(),
+            suggestion,
+        });
+    }
+    Ok(())
 }
 
 impl Fault<'_> {
@@ -308,9 +349,13 @@ pub(crate) fn domain(input: &str) -> Res<'_, Domain> {
 }
 
 impl Domain {
-    /// Checks and wraps a domain name such as `mail.example.com` or `bücher.example`.
+    /// Checks and wraps a domain name such as `mail.example.com` or `bücher.example`. A
+    /// dotted quad such as `127.0.0.1` is refused with [`AddressError::NumericDomain`]: write
+    /// it as the address literal `[127.0.0.1]` ([`Host::parse`] takes both).
     pub fn parse(name: &str) -> Result<Domain, AddressError> {
-        parse_all(name, domain)
+        let domain = parse_all(name, domain)?;
+        reject_numeric(&domain)?;
+        Ok(domain)
     }
 
     /// The name as given.
@@ -563,9 +608,15 @@ pub(crate) fn host(input: &str) -> Res<'_, Host> {
 }
 
 impl Host {
-    /// Reads a domain name or a bracketed address literal.
+    /// Reads a domain name or a bracketed address literal. A bare IP address is refused
+    /// ([`AddressError::NumericDomain`], which suggests the literal): `Host::parse("127.0.0.1")`
+    /// is an error, `Host::parse("[127.0.0.1]")` is the literal.
     pub fn parse(host: &str) -> Result<Host, AddressError> {
-        parse_all(host, self::host)
+        let host = parse_all(host, self::host)?;
+        if let Host::Domain(domain) = &host {
+            reject_numeric(domain)?;
+        }
+        Ok(host)
     }
 
     /// Whether the host has a U-label (RFC 6531 s3.2).
@@ -986,8 +1037,15 @@ pub(crate) fn reverse_path(input: &str) -> Res<'_, ReversePath> {
 }
 
 impl ReversePath {
-    /// Reads `<>` or `<local-part@host>`.
+    /// Reads `<>` or `<local-part@host>`; without angle brackets, `local-part@host` (and the
+    /// empty string for the null path) is read as the same path.
     pub fn parse(path: &str) -> Result<ReversePath, AddressError> {
+        if path.is_empty() {
+            return Ok(ReversePath::Null);
+        }
+        if !path.starts_with('<') {
+            return Mailbox::parse(path).map(ReversePath::Mailbox);
+        }
         parse_all(path, reverse_path)
     }
 
@@ -1071,8 +1129,15 @@ pub(crate) fn forward_path(input: &str) -> Res<'_, ForwardPath> {
 }
 
 impl ForwardPath {
-    /// Reads `<Postmaster>` or `<local-part@host>`.
+    /// Reads `<Postmaster>` or `<local-part@host>`; without angle brackets, `Postmaster` or
+    /// `local-part@host` is read as the same path.
     pub fn parse(path: &str) -> Result<ForwardPath, AddressError> {
+        if !path.starts_with('<') {
+            if path.eq_ignore_ascii_case("postmaster") {
+                return Ok(ForwardPath::Postmaster);
+            }
+            return Mailbox::parse(path).map(ForwardPath::Mailbox);
+        }
         parse_all(path, forward_path)
     }
 

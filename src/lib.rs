@@ -5,67 +5,94 @@
 //! given the current time by the caller. The same inputs always give the same outputs, so
 //! a session can be replayed, fuzzed and property-tested as a whole.
 //!
-//! # The drive loop
+//! # Sending mail
 //!
-//! The caller owns the socket (and the TLS session, and the clock). After every input or
-//! command: write [`Client::pending_output`] and report it with [`Client::consume_output`];
-//! drain [`Client::poll_event`]; read [`Client::poll_timeout`] last and wait for bytes or
-//! that deadline. Every event names the [`CommandHandle`] of the command it answers; a
-//! server's refusal is an [`Event::Rejected`] carrying a [`Diagnosis`]; an [`Error`] means the
-//! server broke SMTP or went silent, and the session is over.
+//! With an IO adapter (features `tokio` or `blocking`, and `rustls`) the crate runs the
+//! whole session: connect, STARTTLS, AUTH, the messages, QUIT. Refusals come back as outcomes
+//! with their diagnoses; `Err` only when no session could be had.
 //!
 //! ```no_run
-//! use std::io::{Read, Write};
-//! use std::net::TcpStream;
-//! use std::time::Instant;
+//! # async fn send() -> Result<(), Box<dyn std::error::Error>> {
+//! use smtp_sansio::{Config, Credentials, Envelope, Host, tokio::Connection};
 //!
-//! use smtp_sansio::address::{ForwardPath, Host, Mailbox, ReversePath};
-//! use smtp_sansio::{Client, Config, Envelope, Event, TlsPolicy};
+//! let config = Config::new(Host::parse("client.example.org")?)
+//!     .with_credentials(Credentials::password("me@example.org", "app password"));
+//! let mut smtp = Connection::connect("smtp.example.org:587", config).await?;
+//! let envelope = Envelope::parse("me@example.org", ["you@example.net"])?;
+//! let outcome = smtp.send(&envelope, b"Subject: hello\r\n\r\nHello.\r\n").await?;
+//! if let Some(why) = outcome.diagnosis() {
+//!     eprintln!("{why}");
+//! }
+//! smtp.quit().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # The drive loop
+//!
+//! Without an adapter, the caller owns the socket (and the TLS session, and the clock). In a
+//! loop until [`Client::is_closed`]: drain [`Client::poll_event`] (every message ends with one
+//! [`Event::MessageFinished`], the session with one [`Event::Closed`]: nothing is lost, the
+//! last event says why the session ended); write [`Client::pending_output`] and report it with
+//! [`Client::consume_output`] before feeding any reply (a reply can only answer what was
+//! written); then wait for bytes no later than [`Client::poll_timeout`]. Every event names
+//! the [`CommandHandle`] of the command it answers; a refusal is an [`Event::Rejected`]
+//! carrying a [`Diagnosis`].
+//!
+//! ```
+//! use std::io::{ErrorKind, Read, Write};
+//! use std::time::{Duration, Instant};
+//!
+//! use smtp_sansio::{Client, Config, Envelope, Event, Host, TlsPolicy, classify_transport_error};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let mut socket = TcpStream::connect("127.0.0.1:2525")?;
+//! # let (mut socket, server_end) = std::os::unix::net::UnixStream::pair()?;
+//! # let server = std::thread::spawn(move || {
+//! #     let mut server = smtp_sansio::testing::Server::new(smtp_sansio::testing::Policy::new());
+//! #     smtp_sansio::testing::serve_blocking(&mut server, server_end, None).map(|()| server)
+//! # });
 //! // Plaintext for a loopback test server; on the internet keep the default
-//! // (TlsPolicy::Required) and run a TLS session on StartTlsReady.
+//! // (TlsPolicy::Required) and run a TLS handshake on Event::StartTlsReady.
 //! let config = Config::new(Host::parse("client.example.org")?).with_tls(TlsPolicy::None);
 //! let mut client = Client::new(config, Instant::now());
-//! let envelope = Envelope::new(
-//!     ReversePath::from(Mailbox::parse("alice@example.org")?),
-//!     [ForwardPath::from(Mailbox::parse("bob@example.com")?)],
-//! );
+//! let envelope = Envelope::parse("alice@example.test", ["bob@example.test"])?;
+//! client.send_mail(Instant::now(), &envelope, b"Subject: hi\r\n\r\nHello.\r\n")?;
+//! client.quit(Instant::now())?; // goes out once the queued message is done
 //! let mut buf = [0u8; 4096];
 //! while !client.is_closed() {
-//!     // 1. Write what the engine wants sent.
-//!     while !client.pending_output().is_empty() {
-//!         let n = socket.write(client.pending_output())?;
-//!         client.consume_output(Instant::now(), n);
-//!     }
-//!     // 2. Drain events; they may lead to commands.
-//!     while let Some(event) = client.poll_event()? {
+//!     while let Some(event) = client.poll_event() {
 //!         match event {
-//!             Event::Ready { .. } => {
-//!                 client.send_mail(Instant::now(), &envelope, b"Subject: hi\r\n\r\nHello.\r\n")?;
-//!             }
-//!             Event::Rejected(rejection) => eprintln!("{}", rejection.diagnosis),
-//!             Event::MessageAccepted { .. } => {
-//!                 client.quit(Instant::now())?;
+//!             Event::MessageFinished(outcome) => println!("message: {}", outcome.status),
+//!             Event::Closed { reason } if !reason.is_clean() => {
+//!                 eprintln!("{}", reason.diagnosis().expect("why it ended"));
 //!             }
 //!             _ => {}
 //!         }
 //!     }
-//!     if client.is_closed() || !client.pending_output().is_empty() {
-//!         continue;
-//!     }
-//!     // 3. Wait for bytes or the next deadline.
-//!     let wait = client.poll_timeout().map(|t| t.saturating_duration_since(Instant::now()));
-//!     socket.set_read_timeout(wait.map(|d| d.max(std::time::Duration::from_millis(1))))?;
-//!     match socket.read(&mut buf) {
-//!         Ok(0) => client.receive_eof(Instant::now()),
-//!         Ok(n) => client.receive(Instant::now(), &buf[..n]),
-//!         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock
-//!             || e.kind() == std::io::ErrorKind::TimedOut => client.handle_timeout(Instant::now()),
-//!         Err(e) => return Err(e.into()),
+//!     let deadline = client.poll_timeout();
+//!     let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+//!     socket.set_write_timeout(wait.map(|w| w.max(Duration::from_millis(1))))?;
+//!     socket.set_read_timeout(wait.map(|w| w.max(Duration::from_millis(1))))?;
+//!     let io = if !client.pending_output().is_empty() {
+//!         socket.write(client.pending_output()).map(|n| client.consume_output(Instant::now(), n))
+//!     } else if client.wants_read() {
+//!         socket.read(&mut buf).map(|n| match n {
+//!             0 => client.receive_eof(Instant::now()),
+//!             n => client.receive(Instant::now(), &buf[..n]),
+//!         })
+//!     } else {
+//!         Ok(()) // nothing in flight: the caller's turn (here QUIT is already asked for)
+//!     };
+//!     match io {
+//!         Ok(()) => {}
+//!         Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+//!             client.handle_timeout(Instant::now());
+//!         }
+//!         Err(e) => client.connection_lost(Instant::now(), classify_transport_error(e.kind(), &e.to_string())),
 //!     }
 //! }
+//! # let server = server.join().unwrap()?;
+//! # assert_eq!(server.messages().len(), 1);
 //! # Ok(())
 //! # }
 //! ```
@@ -83,7 +110,9 @@
 //! | [`client`] | the session state machine: handshake, STARTTLS, AUTH, pipelining, LMTP, timeouts |
 //! | [`diagnosis`] | what a reply or a failure means, its causes and remedies |
 //! | [`check`] | a server check over the client, like an expert with telnet, as a report |
-//! | `testing` | (feature) a scripted in-memory server and a virtual-clock driver, to test your code without sockets |
+//! | `testing` | (feature) a scripted in-memory server and a virtual-clock driver, to test your code without sockets; served over real streams with the adapters |
+//! | `blocking`, `tokio` | (features) the drive loop done once, right: connect, send, check, quit, with hard deadlines |
+//! | `tls` | (with an adapter) TLS as a sans-IO session; with `rustls`, [`TlsConnector`](crate::tls::TlsConnector) |
 //! | `strategies` | (feature `proptest`) generators for every wire type and for whole server scripts |
 //!
 //! # Cargo features
@@ -95,6 +124,9 @@
 //! | `proptest` | `smtp_sansio::strategies`: proptest strategies for every wire type and whole server scripts, to property-test your own SMTP code (implies `testing`) | `proptest` |
 //! | `testing` | `smtp_sansio::testing`: a scripted in-memory server (policy, script or C:/S: transcript) and a driver that runs a [`Client`] against it on a virtual clock | nothing |
 //! | `arbitrary` | `Arbitrary` for every wire type, for cargo-fuzz targets | `arbitrary` |
+//! | `blocking` | `smtp_sansio::blocking`: connect, send, check and quit over `std::io` sockets | nothing |
+//! | `tokio` | `smtp_sansio::tokio`: the same over tokio | `tokio` |
+//! | `rustls` | TLS for the adapters: WebPKI roots or a CA file, certificate facts and diagnoses | `rustls`, `webpki-roots`, `x509-cert` |
 //!
 //! Values from `arbitrary` are always valid, built by the public constructors: a [`Command`]
 //! writes one line that [`parse_command`] reads back equal, a [`Reply`]'s bytes parse back
@@ -103,10 +135,14 @@
 #![forbid(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+#[cfg(any(feature = "blocking", feature = "tokio"))]
+mod adapter;
 pub mod address;
 #[cfg(feature = "arbitrary")]
 mod arbitrary;
 pub mod auth;
+#[cfg(feature = "blocking")]
+pub mod blocking;
 pub mod capabilities;
 pub mod check;
 pub mod client;
@@ -124,10 +160,17 @@ mod stage;
 pub mod strategies;
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(any(feature = "blocking", feature = "tokio"))]
+pub mod tls;
+#[cfg(feature = "tokio")]
+pub mod tokio;
+
+#[cfg(any(feature = "blocking", feature = "tokio"))]
+pub use adapter::SessionError;
 
 pub use address::{
-    AddressError, AddressLiteral, Domain, ForwardPath, GeneralLiteral, Host, LocalPart, Mailbox,
-    ReversePath,
+    AddressError, AddressLiteral, Domain, EnvelopeError, ForwardPath, GeneralLiteral, Host,
+    LocalPart, Mailbox, ReversePath,
 };
 pub use auth::{
     Credentials, InvalidMechanism, Mechanism, SaslClient, SaslError, SaslOptions, choose_mechanism,
@@ -138,7 +181,8 @@ pub use check::{
 };
 pub use client::{
     Client, CloseReason, CommandHandle, Config, Envelope, Error, Event, Handshake, MessageHandles,
-    Pipelining, Rejection, Timeouts, TlsPolicy, UsageError,
+    MessageOutcome, MessageStatus, Pipelining, RecipientStatus, Rejection, Timeouts, TlsPolicy,
+    UsageError,
 };
 pub use command::{
     Body, Command, CommandError, CommandLimits, CommandParseError, EsmtpParam, MailParams, Notify,

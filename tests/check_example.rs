@@ -5,13 +5,6 @@
 #[allow(dead_code)]
 #[path = "../examples/check/demo_server.rs"]
 mod demo_server;
-#[allow(dead_code)]
-#[path = "../examples/check/driver.rs"]
-mod driver;
-#[path = "../examples/check/stream.rs"]
-mod stream;
-#[path = "../examples/support/tls.rs"]
-mod tls;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Ipv4Addr, TcpListener};
@@ -28,11 +21,12 @@ use smtp_sansio::{
 #[path = "support/report.rs"]
 mod report;
 
-use driver::Target;
 use report::{classes, statuses};
-use tls::TlsSettings;
 
-const IO_TIMEOUT: Duration = Duration::from_secs(10);
+#[path = "support/check_driver.rs"]
+mod driver;
+
+use driver::{Target, TlsSettings};
 
 // ---- the driver against the demo server ------------------------------------------------
 
@@ -50,7 +44,7 @@ fn demo() -> Demo {
         },
         tls: TlsSettings {
             extra_roots: vec![server.ca],
-            insecure: false,
+            ..TlsSettings::default()
         },
     }
 }
@@ -83,7 +77,7 @@ fn the_demo_check_walks_every_step_over_verified_starttls() {
         demo_server::DEMO_PASSWORD,
         &["postmaster@sansio.test"],
     );
-    let report = driver::run(options, &demo.target, &demo.tls, IO_TIMEOUT);
+    let report = driver::run(options, &demo.target, &demo.tls);
     assert_eq!(
         statuses(&report),
         [
@@ -97,7 +91,10 @@ fn the_demo_check_walks_every_step_over_verified_starttls() {
             ("rcpt", "pass"),
             ("rset", "pass"),
             ("quit", "pass"),
-        ]
+        ],
+        "{}\n{}",
+        report.transcript_text(),
+        report.summary_text()
     );
     // The only warning: a 250 to RCPT proves nothing about delivery.
     assert_eq!(report.verdict, Verdict::Warn);
@@ -138,7 +135,7 @@ fn a_refused_recipient_fails_its_step_and_the_session_goes_on() {
         demo_server::DEMO_PASSWORD,
         &["nobody@sansio.test", "user@sansio.test"],
     );
-    let report = driver::run(options, &demo.target, &demo.tls, IO_TIMEOUT);
+    let report = driver::run(options, &demo.target, &demo.tls);
     let rcpts: Vec<_> = report
         .steps
         .iter()
@@ -165,7 +162,7 @@ fn a_refused_recipient_fails_its_step_and_the_session_goes_on() {
 fn a_wrong_password_is_auth_failed_and_mail_is_not_tried() {
     let demo = demo();
     let options = with_account(options(&demo.target), "wrong", &["user@sansio.test"]);
-    let report = driver::run(options, &demo.target, &demo.tls, IO_TIMEOUT);
+    let report = driver::run(options, &demo.target, &demo.tls);
     assert_eq!(classes(&report, Step::Auth), ["auth_failed"]);
     assert!(report.step(Step::Mail).is_none(), "{:?}", statuses(&report));
     assert!(!report.transcript_text().contains("wrong"));
@@ -177,7 +174,7 @@ fn relaying_without_auth_is_relay_denied() {
     let mut options = options(&demo.target);
     options.from = Some(ReversePath::parse("<someone@example.org>").unwrap());
     options.to = vec![ForwardPath::parse("<friend@example.net>").unwrap()];
-    let report = driver::run(options, &demo.target, &demo.tls, IO_TIMEOUT);
+    let report = driver::run(options, &demo.target, &demo.tls);
     assert_eq!(
         report.step(Step::Auth).map(|s| s.status),
         Some(StepStatus::Skip)
@@ -194,7 +191,7 @@ fn a_message_is_sent_only_when_asked() {
         &["user@sansio.test"],
     );
     options.data = Some(b"Subject: check\r\n\r\n.leading dot\r\nbye\r\n".to_vec());
-    let report = driver::run(options, &demo.target, &demo.tls, IO_TIMEOUT);
+    let report = driver::run(options, &demo.target, &demo.tls);
     assert_eq!(
         report.step(Step::Data).map(|s| s.status),
         Some(StepStatus::Pass)
@@ -207,7 +204,7 @@ fn a_message_is_sent_only_when_asked() {
         demo_server::DEMO_PASSWORD,
         &["user@sansio.test"],
     );
-    let report = driver::run(options, &demo.target, &demo.tls, IO_TIMEOUT);
+    let report = driver::run(options, &demo.target, &demo.tls);
     assert!(report.step(Step::Data).is_none());
     assert!(!report.transcript_text().contains("C: DATA"));
 }
@@ -220,7 +217,7 @@ fn options_for(demo: &Demo) -> CheckOptions {
 fn an_untrusted_certificate_fails_starttls_unless_insecure_which_says_so() {
     let demo = demo();
     let untrusted = TlsSettings::default();
-    let report = driver::run(options_for(&demo), &demo.target, &untrusted, IO_TIMEOUT);
+    let report = driver::run(options_for(&demo), &demo.target, &untrusted);
     assert_eq!(
         classes(&report, Step::StartTls),
         ["tls_certificate_invalid"]
@@ -231,7 +228,7 @@ fn an_untrusted_certificate_fails_starttls_unless_insecure_which_says_so() {
         insecure: true,
         ..TlsSettings::default()
     };
-    let report = driver::run(options_for(&demo), &demo.target, &insecure, IO_TIMEOUT);
+    let report = driver::run(options_for(&demo), &demo.target, &insecure);
     assert_eq!(
         report.step(Step::StartTls).map(|s| s.status),
         Some(StepStatus::Pass)
@@ -259,7 +256,7 @@ fn implicit_tls_against_a_plaintext_port_is_a_mode_mismatch() {
     let demo = demo();
     let mut options = options_for(&demo);
     options.tls = CheckTls::Implicit;
-    let report = driver::run(options, &demo.target, &demo.tls, IO_TIMEOUT);
+    let report = driver::run(options, &demo.target, &demo.tls);
     assert_eq!(classes(&report, Step::Connect), ["tls_mode_mismatch"]);
 }
 
@@ -273,12 +270,7 @@ fn nothing_listening_is_connection_refused() {
         host: "127.0.0.1".into(),
         port,
     };
-    let report = driver::run(
-        options(&target),
-        &target,
-        &TlsSettings::default(),
-        IO_TIMEOUT,
-    );
+    let report = driver::run(options(&target), &target, &TlsSettings::default());
     assert_eq!(classes(&report, Step::Connect), ["connection_refused"]);
     assert_eq!(report.exit_code(), 1);
 }
@@ -292,7 +284,7 @@ fn scripted(script: Vec<(bool, &'static [u8])>) -> Target {
         let Ok((tcp, _)) = listener.accept() else {
             return;
         };
-        tcp.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         let mut writer = tcp.try_clone().unwrap();
         let mut reader = BufReader::new(tcp);
         for (read_first, bytes) in script {
@@ -321,12 +313,7 @@ fn bytes_after_the_starttls_220_end_the_check_as_an_injection() {
         (true, b"220 2.0.0 Ready\r\n250 2.0.0 injected\r\n"),
         (true, b""),
     ]);
-    let report = driver::run(
-        options(&target),
-        &target,
-        &TlsSettings::default(),
-        IO_TIMEOUT,
-    );
+    let report = driver::run(options(&target), &target, &TlsSettings::default());
     assert_eq!(
         classes(&report, Step::StartTls),
         ["starttls_response_injection"]
@@ -341,12 +328,7 @@ fn a_server_that_hangs_up_in_the_tls_handshake_is_tls_handshake_failed() {
         (true, b"250-mx.example.com\r\n250 STARTTLS\r\n"),
         (true, b"220 2.0.0 Ready\r\n"),
     ]);
-    let report = driver::run(
-        options(&target),
-        &target,
-        &TlsSettings::default(),
-        IO_TIMEOUT,
-    );
+    let report = driver::run(options(&target), &target, &TlsSettings::default());
     assert_eq!(classes(&report, Step::StartTls), ["tls_handshake_failed"]);
     assert_eq!(report.exit_code(), 1);
 }
@@ -354,12 +336,7 @@ fn a_server_that_hangs_up_in_the_tls_handshake_is_tls_handshake_failed() {
 #[test]
 fn a_server_that_hangs_up_mid_session_fails_that_step() {
     let target = scripted(vec![(false, b"220 mx.example.com ESMTP\r\n"), (true, b"")]);
-    let report = driver::run(
-        options(&target),
-        &target,
-        &TlsSettings::default(),
-        IO_TIMEOUT,
-    );
+    let report = driver::run(options(&target), &target, &TlsSettings::default());
     assert_eq!(
         report.step(Step::Ehlo).map(|s| s.status),
         Some(StepStatus::Fail)
@@ -372,7 +349,7 @@ fn a_silent_server_times_out_as_a_greeting_timeout() {
     let target = scripted(vec![(true, b"")]);
     let mut options = options(&target);
     options.timeouts = Timeouts::uniform(Duration::from_millis(300));
-    let report = driver::run(options, &target, &TlsSettings::default(), IO_TIMEOUT);
+    let report = driver::run(options, &target, &TlsSettings::default());
     assert_eq!(classes(&report, Step::Greeting), ["greeting_timeout"]);
 }
 

@@ -8,7 +8,8 @@ use smtp_sansio::address::{ForwardPath, Host, Mailbox, ReversePath};
 use smtp_sansio::auth::Credentials;
 use smtp_sansio::command::{Body, MailParams, RcptParams};
 use smtp_sansio::{
-    Client, Config, Envelope, Error, Event, Keyword, Mechanism, Stage, TlsPolicy, UsageError,
+    Client, CloseReason, Config, Envelope, Error, Event, Keyword, Mechanism, Stage, TlsPolicy,
+    UsageError,
 };
 
 struct Session {
@@ -49,10 +50,29 @@ impl Session {
 
     fn event_names(&mut self) -> Vec<&'static str> {
         let mut names = Vec::new();
-        while let Ok(Some(event)) = self.client.poll_event() {
+        while let Some(event) = self.client.poll_event() {
             names.push(event.name());
         }
         names
+    }
+
+    /// Drains the events up to the last one and returns the error that ended the session.
+    fn closing_error(&mut self) -> Error {
+        let mut names = Vec::new();
+        while let Some(event) = self.client.poll_event() {
+            names.push(event.name());
+            if let Event::Closed {
+                reason: CloseReason::Failed { error },
+            } = event
+            {
+                assert!(
+                    self.client.poll_event().is_none(),
+                    "Closed is the last event"
+                );
+                return error;
+            }
+        }
+        panic!("the session did not fail: {names:?}");
     }
 
     fn reply(&mut self, text: &str) {
@@ -94,20 +114,25 @@ fn each_phase_times_out_with_its_own_rfc_timeout() {
     assert_eq!(deadline - s.now, Duration::from_secs(300));
     s.client.handle_timeout(deadline - Duration::from_secs(1));
     assert!(
-        s.client.poll_event().unwrap().is_none(),
+        s.client.poll_event().is_none(),
         "a call before the deadline does nothing"
     );
     s.client.handle_timeout(deadline);
-    // The MAIL command gets its last event first, then the error.
+    // The MAIL command gets its last event first, then the message its finishing event,
+    // then the session its last event, with the error.
     assert!(matches!(
         s.client.poll_event(),
-        Ok(Some(Event::Cancelled { .. }))
+        Some(Event::Cancelled { .. })
     ));
-    match s.client.poll_event() {
-        Err(Error::Timeout {
+    assert!(matches!(
+        s.client.poll_event(),
+        Some(Event::MessageFinished(ref outcome)) if outcome.status.as_str() == "not-sent"
+    ));
+    match s.closing_error() {
+        Error::Timeout {
             stage: Stage::Mail,
             diagnosis,
-        }) => {
+        } => {
             assert_eq!(diagnosis.class().as_str(), "reply_timeout");
         }
         other => panic!("expected a MAIL timeout, got {other:?}"),
@@ -194,11 +219,11 @@ fn data_block_timer_rearms_when_output_drains() {
     let deadline = s.client.poll_timeout().unwrap();
     s.client.handle_timeout(deadline);
     assert!(matches!(
-        s.client.poll_event(),
-        Err(Error::Timeout {
+        s.closing_error(),
+        Error::Timeout {
             stage: Stage::Data,
             ..
-        })
+        }
     ));
 }
 
@@ -225,16 +250,25 @@ fn size_over_the_advertised_limit_is_refused_before_mail() {
         "message_too_large"
     );
     assert!(s.client.pending_output().is_empty(), "nothing was sent");
+    // A whole message over the limit is finished as not sent, with the diagnosis, before
+    // anything of it is written.
     let envelope = Envelope::new(from("a@example.org"), [to("b@example.com")]);
-    let error = s
+    let handles = s
         .client
         .send_mail(s.now, &envelope, &vec![b'y'; 2000])
-        .unwrap_err();
-    assert!(
-        matches!(error, UsageError::MessageTooLarge { limit: 1000, .. }),
-        "{error:?}"
-    );
+        .unwrap();
     assert!(s.client.pending_output().is_empty());
+    match s.client.poll_event() {
+        Some(Event::MessageFinished(outcome)) => {
+            assert_eq!(outcome.mail, handles.mail);
+            assert_eq!(outcome.status.as_str(), "not-sent");
+            assert_eq!(
+                outcome.diagnosis().map(|d| d.class().as_str()),
+                Some("message_too_large")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
     // Within the limit it goes out, with the size RFC 1870 s3 defines: CRLF line ends, no
     // stuffing dots, no final dot (19 octets here; 20 are written before the dot line).
     s.client
@@ -310,20 +344,24 @@ fn send_mail_declares_8bitmime_and_smtputf8_from_the_message() {
         "{out}"
     );
 
+    // Without 8BITMIME an 8-bit message is finished as not sent before anything of it goes
+    // out, with the diagnosis that says why.
     let mut s = Session::plain(&["PIPELINING"]);
-    let error = s
-        .client
+    s.client
         .send_mail(s.now, &envelope, "Subject: x\r\n\r\ncafé\r\n".as_bytes())
-        .unwrap_err();
-    assert!(
-        matches!(
-            error,
-            UsageError::ExtensionNotOffered {
-                extension: Keyword::EightBitMime
-            }
-        ),
-        "{error:?}"
-    );
+        .unwrap();
+    assert!(s.client.pending_output().is_empty());
+    match s.client.poll_event() {
+        Some(Event::MessageFinished(outcome)) => {
+            let diagnosis = outcome.diagnosis().expect("a diagnosis");
+            assert_eq!(diagnosis.class().as_str(), "params_not_supported");
+            assert!(
+                diagnosis.detail().unwrap().contains("8BITMIME"),
+                "{diagnosis}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
     // ASCII needs neither.
     s.client
         .send_mail(s.now, &envelope, b"Subject: x\r\n\r\nplain\r\n")
@@ -401,6 +439,7 @@ fn credentials_never_go_out_in_plaintext_unless_allowed() {
     let mut client = Client::new(config().with_handshake(smtp_sansio::Handshake::Manual), now);
     client.receive(now, b"220 mx ESMTP\r\n");
     client.ehlo(now).unwrap();
+    client.consume_output(now, usize::MAX);
     client.receive(now, b"250-mx\r\n250 AUTH PLAIN\r\n");
     assert!(matches!(
         client.authenticate(now, &creds, None),
@@ -561,12 +600,12 @@ fn output_and_events_stay_bounded_when_the_caller_floods() {
 fn a_reply_with_nothing_in_flight_is_a_desync() {
     let mut s = Session::plain(&[]);
     s.reply("250 surprise");
-    match s.client.poll_event() {
-        Err(Error::UnexpectedReply {
+    match s.closing_error() {
+        Error::UnexpectedReply {
             verb: None,
             diagnosis,
             ..
-        }) => {
+        } => {
             assert_eq!(diagnosis.class().as_str(), "unexpected_reply");
         }
         other => panic!("{other:?}"),
@@ -598,7 +637,7 @@ fn events_name_the_handle_they_answer() {
     s.take_output();
     s.client
         .receive(s.now, b"250 ok\r\n550 5.1.1 no such user\r\n250 ok\r\n");
-    let events: Vec<Event> = std::iter::from_fn(|| s.client.poll_event().unwrap()).collect();
+    let events: Vec<Event> = std::iter::from_fn(|| s.client.poll_event()).collect();
     assert_eq!(
         events.iter().map(Event::handle).collect::<Vec<_>>(),
         [Some(mail), Some(bob), Some(eve)]

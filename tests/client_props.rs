@@ -12,7 +12,7 @@ use smtp_sansio::address::{ForwardPath, Host, Mailbox, ReversePath};
 use smtp_sansio::command::{Command, RcptParams};
 use smtp_sansio::strategies::server_script;
 use smtp_sansio::testing::{End, Server, Turn, run};
-use smtp_sansio::{Client, Config, Envelope, Event, Pipelining, TlsPolicy};
+use smtp_sansio::{Client, CloseReason, Config, Envelope, Event, Pipelining, TlsPolicy};
 
 fn config(pipelining: bool) -> Config {
     Config::new(Host::parse("client.example.org").unwrap())
@@ -51,9 +51,10 @@ fn describe(event: &Event) -> String {
     )
 }
 
-/// Feeds round 1 (greeting, EHLO reply), queues a message and QUIT on `Ready`, then feeds
-/// round 2 (the transaction's replies), each round cut at `cuts`.
-fn run_rounds(round1: &[u8], round2: &[u8], recipients: usize, cuts: &[usize]) -> Outcome {
+/// Plays the server's turns in order, each one after the client wrote what the previous one
+/// asked for (a server answers only what it received), each turn cut at `cuts`. On `Ready`
+/// the caller queues a message and asks to quit.
+fn run_turns(turns: &[Vec<u8>], recipients: usize, cuts: &[usize]) -> Outcome {
     let now = Instant::now();
     let mut client = Client::new(config(true), now);
     let mut outcome = Outcome {
@@ -61,7 +62,7 @@ fn run_rounds(round1: &[u8], round2: &[u8], recipients: usize, cuts: &[usize]) -
         output: Vec::new(),
         error: None,
     };
-    let feed = |client: &mut Client, bytes: &[u8], outcome: &mut Outcome| {
+    for bytes in turns {
         let mut points: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
         points.push(bytes.len());
         points.sort_unstable();
@@ -69,35 +70,26 @@ fn run_rounds(round1: &[u8], round2: &[u8], recipients: usize, cuts: &[usize]) -
         for point in points {
             client.receive(now, &bytes[start..point]);
             start = point;
-            loop {
-                match client.poll_event() {
-                    Ok(Some(event)) => {
-                        if matches!(event, Event::Ready { .. }) {
-                            client
-                                .send_mail(
-                                    now,
-                                    &envelope(recipients),
-                                    b"Subject: x\r\n\r\n.hello\r\n",
-                                )
-                                .unwrap();
-                            client.quit(now).unwrap();
-                        }
-                        outcome.events.push(describe(&event));
-                    }
-                    Ok(None) => break,
-                    Err(error) => {
-                        outcome.error = Some(error.to_string());
-                        break;
-                    }
+            while let Some(event) = client.poll_event() {
+                if matches!(event, Event::Ready { .. }) {
+                    client
+                        .send_mail(now, &envelope(recipients), b"Subject: x\r\n\r\n.hello\r\n")
+                        .unwrap();
+                    client.quit(now).unwrap();
                 }
+                if let Event::Closed {
+                    reason: CloseReason::Failed { error },
+                } = &event
+                {
+                    outcome.error = Some(error.to_string());
+                }
+                outcome.events.push(describe(&event));
             }
             let n = client.pending_output().len();
             outcome.output.extend_from_slice(client.pending_output());
             client.consume_output(now, n);
         }
-    };
-    feed(&mut client, round1, &mut outcome);
-    feed(&mut client, round2, &mut outcome);
+    }
     outcome
 }
 
@@ -118,33 +110,41 @@ proptest! {
         bare_lf in any::<bool>(),
         cuts in proptest::collection::vec(any::<usize>(), 0..16),
     ) {
-        let mut round1 = b"220-mx.example.com ESMTP\r\n220 second banner line\r\n250-mx.example.com\r\n250-PIPELINING\r\n250-SIZE 100000\r\n250 8BITMIME\r\n".to_vec();
-        let mut round2 = b"250 2.1.0 Ok\r\n".to_vec();
+        let mut greeting = b"220-mx.example.com ESMTP\r\n220 second banner line\r\n".to_vec();
+        let mut ehlo = b"250-mx.example.com\r\n250-PIPELINING\r\n250-SIZE 100000\r\n250 8BITMIME\r\n".to_vec();
+        let mut envelope_replies = b"250 2.1.0 Ok\r\n".to_vec();
         for reply in &rcpts {
-            round2.extend_from_slice(reply.as_bytes());
+            envelope_replies.extend_from_slice(reply.as_bytes());
         }
         let any_accepted = rcpts.iter().any(|r| r.starts_with("250"));
-        if data_accepted {
-            round2.extend_from_slice(b"354 go ahead\r\n");
-            round2.extend_from_slice(if any_accepted { b"250 2.0.0 queued\r\n" } else { b"554 5.5.1 no valid recipients\r\n" });
-            if !any_accepted {
-                round2.extend_from_slice(b"250 2.0.0 reset\r\n");
-            }
+        // After 354: the reply to the message (or, every recipient refused, to the empty
+        // message end of RFC 2920 s3.1, which needs no RSET). After a refused DATA the
+        // server still holds MAIL, so the client resets.
+        let after = if data_accepted {
+            envelope_replies.extend_from_slice(b"354 go ahead\r\n");
+            if any_accepted { b"250 2.0.0 queued\r\n".to_vec() } else { b"554 5.5.1 no valid recipients\r\n".to_vec() }
         } else {
-            round2.extend_from_slice(b"554 5.5.1 Error: no valid recipients\r\n");
-            round2.extend_from_slice(b"250 2.0.0 reset\r\n");
-        }
-        round2.extend_from_slice(b"221 2.0.0 Bye\r\n");
+            envelope_replies.extend_from_slice(b"554 5.5.1 Error: no valid recipients\r\n");
+            b"250 2.0.0 reset\r\n".to_vec()
+        };
         if bare_lf {
-            round1 = String::from_utf8(round1).unwrap().replace("\r\n", "\n").into_bytes();
+            greeting = String::from_utf8(greeting).unwrap().replace("\r\n", "\n").into_bytes();
+            ehlo = String::from_utf8(ehlo).unwrap().replace("\r\n", "\n").into_bytes();
         }
-        let whole = run_rounds(&round1, &round2, rcpts.len(), &[]);
-        let split = run_rounds(&round1, &round2, rcpts.len(), &cuts);
+        let turns = [greeting, ehlo, envelope_replies, after, b"221 2.0.0 Bye\r\n".to_vec()];
+        let longest = turns.iter().map(Vec::len).max().unwrap_or(0);
+        let whole = run_turns(&turns, rcpts.len(), &[]);
+        let split = run_turns(&turns, rcpts.len(), &cuts);
         prop_assert_eq!(&split, &whole);
-        let byte_by_byte = run_rounds(&round1, &round2, rcpts.len(), &(0..round1.len().max(round2.len())).collect::<Vec<_>>());
+        let byte_by_byte = run_turns(&turns, rcpts.len(), &(0..longest).collect::<Vec<_>>());
         prop_assert_eq!(&byte_by_byte, &whole);
         prop_assert!(whole.error.is_none(), "{:?}", whole);
         prop_assert_eq!(whole.events.last().map(String::as_str), Some("Closed 221"));
+        // One finishing event for the one message, accepted only when a recipient was and
+        // the server said 250 after the data.
+        let finished: Vec<&String> = whole.events.iter().filter(|e| e.starts_with("MessageFinished")).collect();
+        prop_assert_eq!(finished.len(), 1, "{:?}", whole.events);
+        prop_assert_eq!(finished[0].ends_with(" 250"), data_accepted && any_accepted, "{:?}", whole.events);
     }
 }
 

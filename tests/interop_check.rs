@@ -12,13 +12,8 @@
 //! test says it was skipped and passes; `.ci/run` starts the server so CI always runs them.
 //! Every wait is bounded (connect and handshakes 10 s, each reply 15 s).
 
-#[allow(dead_code)]
-#[path = "../examples/check/driver.rs"]
+#[path = "support/check_driver.rs"]
 mod driver;
-#[path = "../examples/check/stream.rs"]
-mod stream;
-#[path = "../examples/support/tls.rs"]
-mod tls;
 
 use std::time::Duration;
 
@@ -30,11 +25,8 @@ use smtp_sansio::{
 #[path = "support/report.rs"]
 mod report;
 
-use driver::Target;
+use driver::{Target, TlsSettings};
 use report::{classes, statuses};
-use tls::TlsSettings;
-
-const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[path = "support/mailserver.rs"]
 mod mailserver;
@@ -81,7 +73,7 @@ impl Server {
     }
 
     fn run(&self, port: u16, options: CheckOptions) -> Report {
-        let report = driver::run(options, &self.target(port), &self.tls, IO_TIMEOUT);
+        let report = driver::run(options, &self.target(port), &self.tls);
         println!("{}\n{}", report.transcript_text(), report.summary_text());
         report
     }

@@ -1,6 +1,7 @@
-//! Interop: the `send_std` and `send_tokio` examples' drivers send real mail through the
-//! local Postfix of `scripts/mailserver.sh`, and the delivered messages are read back from
-//! the Maildirs byte for byte.
+//! Interop: the crate's IO adapters (`blocking`, `tokio`, rustls) send real mail through the
+//! local Postfix and Dovecot of `scripts/mailserver.sh`, and the delivered messages are read
+//! back from the Maildirs byte for byte; the `send_std` / `send_tokio` examples run as users
+//! run them; trickling peers, plaintext and TLS, are cut at the deadline.
 //!
 //! ```text
 //! scripts/mailserver.sh start
@@ -10,28 +11,22 @@
 //!
 //! With `SMTP_SANSIO_MAILSERVER` unset, or nothing accepting on the MX port within 2 s, the
 //! tests that need the server print that they were skipped and pass (as `interop_smoke`).
-//! Every network operation is bounded: the drivers run with `--timeout 10` (connect, TLS
-//! handshake, every reply and write), Maildir polling stops after 10 s.
+//! Every network operation is bounded: 10 s timeouts, Maildir polling stops after 10 s.
 
 use std::env;
-use std::io::Write;
-use std::net::{SocketAddr, TcpListener};
+use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use smtp_sansio::{Credentials, Mechanism, Stage, UsageError};
-
-// Each example comes whole with its own copy of `support/send.rs`, so the tokio tests use
-// `send_tokio::support`'s types and the others `send_std::support`'s.
-#[path = "../examples/send_std.rs"]
-#[allow(dead_code, clippy::duplicate_mod)]
-mod send_std;
-#[path = "../examples/send_tokio.rs"]
-#[allow(dead_code, clippy::duplicate_mod)]
-mod send_tokio;
-
-use send_std::support::{MessageStatus, Options, Outcome, RecipientStatus, TlsMode};
+use smtp_sansio::blocking::{Connection, Socket};
+use smtp_sansio::tls::{TlsConnect, TlsConnector};
+use smtp_sansio::{
+    CloseReason, Config, Credentials, Envelope, Error, Host, Mechanism, MessageStatus,
+    RecipientStatus, SessionError, Stage, Timeouts, TlsPolicy,
+};
 
 const READ_BACK_DEADLINE: Duration = Duration::from_secs(10);
 
@@ -41,24 +36,39 @@ mod mailserver;
 use mailserver::{MailServer as Server, running as server};
 
 impl Server {
-    /// Options for the std driver: plaintext, 10 s timeouts.
-    fn options(&self, port: u16, to: &[&str], message: &[u8]) -> Options {
-        let mut options = Options::new(&self.addr(port), &self.user, to, message);
-        options.tls = TlsMode::None;
-        options.timeout = Some(Duration::from_secs(10));
-        options
+    /// A configuration for this server: 10 s timeouts.
+    fn config(&self, tls: TlsPolicy) -> Config {
+        Config::new(Host::parse("client.example.org").unwrap())
+            .with_tls(tls)
+            .with_timeouts(Timeouts::uniform(Duration::from_secs(10)))
     }
 
-    /// Options for STARTTLS (or implicit TLS) with the test CA and a login.
-    fn tls_options(&self, port: u16, tls: TlsMode, to: &[&str], message: &[u8]) -> Options {
-        let mut options = self.options(port, to, message);
-        options.tls = tls;
-        options.ca = Some(self.ca.clone());
-        options.credentials = Some(Credentials::password(&*self.user, &*self.password));
-        options
+    /// The same, logging in as the test account.
+    fn login(&self, tls: TlsPolicy) -> Config {
+        self.config(tls)
+            .with_credentials(Credentials::password(&*self.user, &*self.password))
     }
 
-    /// The command line for the same, for the examples' binaries and the tokio driver.
+    /// rustls trusting the test CA.
+    fn tls(&self) -> Option<Arc<dyn TlsConnect>> {
+        let connector = TlsConnector::builder()
+            .ca_file(&self.ca)
+            .expect("the test CA")
+            .build()
+            .expect("TLS configuration");
+        Some(Arc::new(connector))
+    }
+
+    fn connect(&self, port: u16, config: Config) -> Result<Connection, SessionError> {
+        let tls = if config.tls == TlsPolicy::None {
+            None
+        } else {
+            self.tls()
+        };
+        Connection::connect_with(&self.addr(port), config, tls)
+    }
+
+    /// The command line for the examples' binaries.
     fn args(&self, port: u16, tls: &str, to: &[&str], body: &Path) -> Vec<String> {
         let mut args = vec![
             "--server".into(),
@@ -151,18 +161,15 @@ fn tricky_body() -> Vec<u8> {
     body
 }
 
-fn diagnosis_classes(outcome: &Outcome) -> Vec<&'static str> {
-    outcome
-        .diagnoses
-        .iter()
-        .map(|d| d.class().as_str())
-        .collect()
+fn envelope(from: &str, to: &[&str]) -> Envelope {
+    Envelope::parse(from, to).expect("valid addresses")
 }
 
-fn body_file(id: &str, message: &[u8]) -> PathBuf {
-    let path = env::temp_dir().join(format!("{id}.eml"));
-    std::fs::write(&path, message).expect("write the message file");
-    path
+/// The class of the diagnosis that ended a session that could not start.
+fn closing_class(error: &SessionError) -> &'static str {
+    error
+        .diagnosis()
+        .map_or("none", |diagnosis| diagnosis.class().as_str())
 }
 
 #[test]
@@ -172,18 +179,23 @@ fn submission_starttls_auth_plain_to_several_recipients_arrives_byte_for_byte() 
     };
     let id = unique_id("starttls-plain");
     let message = message(&id, &tricky_body());
-    let to = [server.rcpt.as_str(), server.user.as_str()];
-    let options = server.tls_options(server.submission, TlsMode::StartTls, &to, &message);
-    let outcome = send_std::send(&options).expect("session");
-    println!("{outcome}");
-    assert!(
-        matches!(outcome.message, MessageStatus::Accepted(_)),
-        "{outcome}"
-    );
-    assert_eq!(outcome.delivered(), 2, "{outcome}");
-    assert!(outcome.tls, "the session must end encrypted");
-    assert_eq!(outcome.authenticated, Some(Mechanism::Plain));
-    assert_eq!(outcome.exit_code(), 0);
+    let mut smtp = server
+        .connect(server.submission, server.login(TlsPolicy::Required))
+        .expect("session");
+    assert!(smtp.client().is_tls());
+    assert!(smtp.tls().is_some_and(|facts| facts.verified));
+    // The automatic choice is PLAIN over TLS (no SCRAM or CRAM-MD5 offered here).
+    assert_eq!(smtp.client().authenticated(), Some(&Mechanism::Plain));
+    let outcome = smtp
+        .send(
+            &envelope(&server.user, &[&server.rcpt, &server.user]),
+            &message,
+        )
+        .expect("sent");
+    assert!(outcome.is_accepted(), "{outcome:?}");
+    assert_eq!(outcome.delivered_to().count(), 2);
+    assert_eq!(outcome.long_lines, 1, "the 1500-octet line is counted");
+    smtp.quit().expect("clean QUIT");
     let expected = as_stored(&message);
     for maildir in [&server.maildir, &server.sender_maildir] {
         let stored = read_back(maildir, &id);
@@ -198,93 +210,116 @@ fn submission_starttls_auth_plain_to_several_recipients_arrives_byte_for_byte() 
 }
 
 #[test]
-fn submissions_implicit_tls_auth_login_with_tokio() {
+fn three_messages_on_one_starttls_connection() {
+    let Some(server) = server("three_messages") else {
+        return;
+    };
+    let mut smtp = server
+        .connect(server.submission, server.login(TlsPolicy::Required))
+        .expect("session");
+    let ids: Vec<String> = (0..3).map(|i| unique_id(&format!("three-{i}"))).collect();
+    let messages: Vec<Vec<u8>> = ids
+        .iter()
+        .map(|id| message(id, format!("Message {id}.\r\n").as_bytes()))
+        .collect();
+    let to = envelope(&server.user, &[&server.rcpt]);
+    let outcomes = smtp
+        .send_all(messages.iter().map(|m| (&to, &m[..])))
+        .expect("sent");
+    assert_eq!(outcomes.len(), 3);
+    for outcome in &outcomes {
+        assert!(outcome.is_accepted(), "{outcome:?}");
+    }
+    smtp.quit().expect("clean QUIT");
+    for (id, message) in ids.iter().zip(&messages) {
+        assert_eq!(read_back(&server.maildir, id), as_stored(message));
+    }
+}
+
+#[test]
+fn implicit_tls_auth_login_with_tokio() {
     let Some(server) = server("submissions_implicit") else {
         return;
     };
     let id = unique_id("implicit-login");
     let message = message(&id, &tricky_body());
-    let body = body_file(&id, &message);
-    let mut args = server.args(server.submissions, "implicit", &[&server.rcpt], &body);
-    args.extend([
-        "--user".into(),
-        server.user.clone(),
-        "--auth".into(),
-        "LOGIN".into(),
-    ]);
-    // The password comes from the variable `scripts/mailserver.sh env` sets, so that the
-    // command line is the examples' own.
-    let var = "SMTP_SANSIO_PASSWORD";
-    if env::var_os(var).is_none() {
-        println!("submissions_implicit: skipped: {var} is unset");
-        return;
-    }
-    args.extend(["--password-env".into(), var.into()]);
-    let options = send_tokio::support::Options::parse(args).expect("valid arguments");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    let outcome = runtime
-        .block_on(send_tokio::send(&options))
+    let outcome = runtime.block_on(async {
+        let config = server
+            .login(TlsPolicy::Implicit)
+            .with_auth_mechanism(Mechanism::Login);
+        let mut smtp = smtp_sansio::tokio::Connection::connect_with(
+            &server.addr(server.submissions),
+            config,
+            server.tls(),
+        )
+        .await
         .expect("session");
-    println!("{outcome}");
-    std::fs::remove_file(&body).ok();
-    assert_eq!(outcome.delivered(), 1, "{outcome}");
-    assert!(outcome.tls);
-    assert_eq!(outcome.authenticated, Some(Mechanism::Login));
+        assert_eq!(smtp.client().authenticated(), Some(&Mechanism::Login));
+        let outcome = smtp
+            .send(&envelope(&server.user, &[&server.rcpt]), &message)
+            .await
+            .expect("sent");
+        smtp.quit().await.expect("clean QUIT");
+        outcome
+    });
+    assert!(outcome.is_accepted(), "{outcome:?}");
     assert_eq!(read_back(&server.maildir, &id), as_stored(&message));
 }
 
 #[test]
-fn submission_starttls_with_tokio() {
+fn starttls_with_tokio() {
     let Some(server) = server("submission_starttls_tokio") else {
         return;
     };
     let id = unique_id("starttls-tokio");
     let message = message(&id, b"Hello over tokio.\r\n");
-    let body = body_file(&id, &message);
-    let args = server.args(server.submission, "starttls", &[&server.rcpt], &body);
-    let mut options = send_tokio::support::Options::parse(args).expect("valid arguments");
-    options.credentials = Some(Credentials::password(&*server.user, &*server.password));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    let outcome = runtime
-        .block_on(send_tokio::send(&options))
+    let outcome = runtime.block_on(async {
+        let mut smtp = smtp_sansio::tokio::Connection::connect_with(
+            &server.addr(server.submission),
+            server.login(TlsPolicy::Required),
+            server.tls(),
+        )
+        .await
         .expect("session");
-    println!("{outcome}");
-    std::fs::remove_file(&body).ok();
-    assert_eq!(outcome.delivered(), 1, "{outcome}");
-    assert!(outcome.tls);
+        let outcome = smtp
+            .send(&envelope(&server.user, &[&server.rcpt]), &message)
+            .await
+            .expect("sent");
+        smtp.quit().await.expect("clean QUIT");
+        outcome
+    });
+    assert!(outcome.is_accepted(), "{outcome:?}");
     assert_eq!(read_back(&server.maildir, &id), as_stored(&message));
 }
 
 #[test]
-fn wrong_password_is_auth_failed() {
+fn wrong_password_is_auth_failed_and_no_session() {
     let Some(server) = server("wrong_password") else {
         return;
     };
-    let message = message(&unique_id("wrong-password"), b"Never sent.\r\n");
-    let mut options = server.tls_options(
-        server.submission,
-        TlsMode::StartTls,
-        &[&server.rcpt],
-        &message,
-    );
-    options.credentials = Some(Credentials::password(&*server.user, "not-the-password"));
-    let outcome = send_std::send(&options).expect("session");
-    println!("{outcome}");
-    assert_eq!(diagnosis_classes(&outcome), ["auth_failed"], "{outcome}");
-    assert_eq!(outcome.diagnoses[0].stage(), Stage::Auth);
-    assert_eq!(outcome.authenticated, None);
+    let config = server
+        .config(TlsPolicy::Required)
+        .with_credentials(Credentials::password(&*server.user, "not-the-password"));
+    let error = server.connect(server.submission, config).unwrap_err();
+    assert_eq!(closing_class(&error), "auth_failed", "{error}");
+    assert_eq!(error.diagnosis().map(|d| d.stage()), Some(Stage::Auth));
     assert!(
-        outcome.envelope_group.is_empty(),
-        "MAIL after a failed AUTH"
+        matches!(
+            error,
+            SessionError::Closed {
+                reason: CloseReason::Aborted { .. }
+            }
+        ),
+        "{error:?}"
     );
-    assert!(matches!(outcome.message, MessageStatus::NotSent));
-    assert_eq!(outcome.exit_code(), 1);
 }
 
 #[test]
@@ -292,25 +327,36 @@ fn unauthenticated_relay_on_mx_is_relay_denied() {
     let Some(server) = server("relay_denied") else {
         return;
     };
-    let message = message(&unique_id("relay"), b"Never sent.\r\n");
-    let options = server.options(server.mx, &["someone@elsewhere.example"], &message);
-    let outcome = send_std::send(&options).expect("session");
-    println!("{outcome}");
-    let RecipientStatus::Rejected(diagnosis) = &outcome.recipients[0].1 else {
-        panic!("recipient not refused: {outcome}");
+    let mut smtp = server
+        .connect(server.mx, server.config(TlsPolicy::None))
+        .expect("session");
+    let outcome = smtp
+        .send(
+            &envelope(&server.user, &["someone@elsewhere.example"]),
+            &message(&unique_id("relay"), b"Never sent.\r\n"),
+        )
+        .expect("an outcome");
+    let RecipientStatus::Refused { diagnosis } = &outcome.recipients[0].1 else {
+        panic!("recipient not refused: {outcome:?}");
     };
     assert_eq!(diagnosis.class().as_str(), "relay_denied", "{diagnosis}");
     assert_eq!(diagnosis.stage(), Stage::Rcpt);
-    // Every recipient refused: Postfix refuses the pipelined DATA (RFC 2920 s3.1), and the
-    // diagnosis of that refusal points back at the recipients'.
-    let MessageStatus::Rejected(diagnosis) = &outcome.message else {
-        panic!("DATA not refused: {outcome}");
+    // Every recipient refused: the message was not sent, because of that refusal.
+    let MessageStatus::NotSent { diagnosis } = &outcome.status else {
+        panic!("not 'not sent': {outcome:?}");
     };
     assert_eq!(diagnosis.class().as_str(), "no_valid_recipients");
-    assert_eq!(diagnosis.stage(), Stage::Data);
     let cause = diagnosis.caused_by().map(|d| d.class().as_str());
     assert_eq!(cause, Some("relay_denied"), "{diagnosis}");
-    assert_eq!(outcome.exit_code(), 1);
+    // The connection stays usable (Postfix's pipelined DATA refusal, then RSET).
+    let id = unique_id("after-relay");
+    let message = message(&id, b"Second try.\r\n");
+    let outcome = smtp
+        .send(&envelope(&server.user, &[&server.rcpt]), &message)
+        .expect("an outcome");
+    assert!(outcome.is_accepted(), "{outcome:?}");
+    smtp.quit().expect("clean QUIT");
+    assert_eq!(read_back(&server.maildir, &id), as_stored(&message));
 }
 
 #[test]
@@ -320,11 +366,18 @@ fn unknown_user_is_refused_and_the_other_recipient_still_gets_the_message() {
     };
     let id = unique_id("mixed");
     let message = message(&id, b"One of two.\r\n");
-    let to = ["nobody@example.test", server.rcpt.as_str()];
-    let outcome = send_std::send(&server.options(server.mx, &to, &message)).expect("session");
-    println!("{outcome}");
-    let RecipientStatus::Rejected(diagnosis) = &outcome.recipients[0].1 else {
-        panic!("unknown user not refused: {outcome}");
+    let mut smtp = server
+        .connect(server.mx, server.config(TlsPolicy::None))
+        .expect("session");
+    let outcome = smtp
+        .send(
+            &envelope(&server.user, &["nobody@example.test", &server.rcpt]),
+            &message,
+        )
+        .expect("an outcome");
+    smtp.quit().expect("clean QUIT");
+    let RecipientStatus::Refused { diagnosis } = &outcome.recipients[0].1 else {
+        panic!("unknown user not refused: {outcome:?}");
     };
     assert_eq!(
         diagnosis.class().as_str(),
@@ -332,8 +385,7 @@ fn unknown_user_is_refused_and_the_other_recipient_still_gets_the_message() {
         "{diagnosis}"
     );
     assert!(matches!(outcome.recipients[1].1, RecipientStatus::Accepted));
-    assert_eq!(outcome.delivered(), 1, "{outcome}");
-    assert_eq!(outcome.exit_code(), 0);
+    assert_eq!(outcome.delivered_to().count(), 1);
     assert_eq!(read_back(&server.maildir, &id), as_stored(&message));
 }
 
@@ -349,6 +401,52 @@ fn large_message(id: &str, size: usize) -> Vec<u8> {
     message
 }
 
+/// A socket that keeps a copy of everything written, to see what went on the wire.
+struct Recording {
+    tcp: TcpStream,
+    written: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Read for Recording {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.tcp.read(buf)
+    }
+}
+
+impl Write for Recording {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.tcp.write(buf)?;
+        self.written.lock().unwrap().extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.tcp.flush()
+    }
+}
+
+impl Socket for Recording {
+    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        self.tcp.set_read_timeout(timeout)
+    }
+    fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        self.tcp.set_write_timeout(timeout)
+    }
+}
+
+fn recorded(
+    server: &Server,
+    port: u16,
+    config: Config,
+) -> (Connection<Recording>, Arc<Mutex<Vec<u8>>>) {
+    let written = Arc::new(Mutex::new(Vec::new()));
+    let socket = Recording {
+        tcp: TcpStream::connect(server.socket_addr(port)).expect("connect"),
+        written: written.clone(),
+    };
+    let smtp = Connection::from_socket(socket, &server.host, config, None).expect("session");
+    (smtp, written)
+}
+
 #[test]
 fn oversize_message_is_refused_before_sending() {
     let Some(server) = server("oversize_size_check") else {
@@ -356,17 +454,18 @@ fn oversize_message_is_refused_before_sending() {
     };
     let size = usize::try_from(server.size_limit).unwrap() + 1;
     let message = large_message(&unique_id("oversize"), size);
-    let outcome =
-        send_std::send(&server.options(server.mx, &[&server.rcpt], &message)).expect("session");
-    println!("{outcome}");
+    let (mut smtp, written) = recorded(&server, server.mx, server.config(TlsPolicy::None));
+    let outcome = smtp
+        .send(&envelope(&server.user, &[&server.rcpt]), &message)
+        .expect("an outcome");
     // RFC 1870 s6: a message over the advertised SIZE is not offered at all.
-    let Some(UsageError::MessageTooLarge { declared, limit }) = outcome.refused else {
-        panic!("not refused by the SIZE check: {outcome}");
+    let MessageStatus::NotSent { diagnosis } = &outcome.status else {
+        panic!("not refused by the SIZE check: {outcome:?}");
     };
-    assert_eq!((declared, limit), (size as u64, server.size_limit));
-    assert_eq!(diagnosis_classes(&outcome), ["message_too_large"]);
-    assert!(outcome.envelope_group.is_empty(), "MAIL was written");
-    assert_eq!(outcome.exit_code(), 1);
+    assert_eq!(diagnosis.class().as_str(), "message_too_large");
+    let sent = String::from_utf8_lossy(&written.lock().unwrap()).into_owned();
+    assert!(!sent.contains("MAIL FROM"), "MAIL was written: {sent}");
+    smtp.quit().expect("clean QUIT");
 }
 
 #[test]
@@ -376,19 +475,17 @@ fn oversize_message_without_size_gets_the_servers_552_after_the_dot() {
     };
     let size = usize::try_from(server.size_limit).unwrap() + 50_000;
     let message = large_message(&unique_id("oversize-552"), size);
-    let mut options = server.options(server.mx, &[&server.rcpt], &message);
-    options.declare_size = false;
-    let outcome = send_std::send(&options).expect("session");
-    println!("{outcome}");
-    assert!(outcome.refused.is_none(), "{outcome}");
-    assert!(
-        !outcome.envelope_group[0].contains("SIZE="),
-        "{:?}",
-        outcome.envelope_group
-    );
+    let config = server.config(TlsPolicy::None).with_declared_size(false);
+    let (mut smtp, written) = recorded(&server, server.mx, config);
+    let outcome = smtp
+        .send(&envelope(&server.user, &[&server.rcpt]), &message)
+        .expect("an outcome");
+    smtp.quit().expect("clean QUIT");
+    let sent = String::from_utf8_lossy(&written.lock().unwrap()).into_owned();
+    assert!(!sent.contains("SIZE="), "{}", &sent[..200.min(sent.len())]);
     assert!(matches!(outcome.recipients[0].1, RecipientStatus::Accepted));
-    let MessageStatus::Rejected(diagnosis) = &outcome.message else {
-        panic!("message not refused after the data: {outcome}");
+    let MessageStatus::Refused { diagnosis } = &outcome.status else {
+        panic!("message not refused after the data: {outcome:?}");
     };
     assert_eq!(
         diagnosis.class().as_str(),
@@ -400,27 +497,84 @@ fn oversize_message_without_size_gets_the_servers_552_after_the_dot() {
 }
 
 #[test]
+fn pipelining_writes_the_envelope_in_one_group() {
+    let Some(server) = server("pipelining") else {
+        return;
+    };
+    for pipelining in [true, false] {
+        let id = unique_id("pipelining");
+        let message = message(&id, b"Pipelined.\r\n");
+        let mut config = server.config(TlsPolicy::None);
+        if !pipelining {
+            config = config.with_pipelining(smtp_sansio::Pipelining::Off);
+        }
+        let (mut smtp, written) = recorded(&server, server.mx, config);
+        written.lock().unwrap().clear();
+        let outcome = smtp
+            .send(
+                &envelope(&server.user, &[&server.rcpt, &server.user]),
+                &message,
+            )
+            .expect("an outcome");
+        assert!(outcome.is_accepted(), "{outcome:?}");
+        smtp.quit().expect("clean QUIT");
+        let sent = String::from_utf8_lossy(&written.lock().unwrap()).into_owned();
+        let envelope_lines: Vec<&str> = sent.lines().take(4).map(|l| &l[..4]).collect();
+        // The recording sees one write per socket write: with PIPELINING the envelope is
+        // written in one group ending with DATA (RFC 2920 s3.1).
+        assert_eq!(envelope_lines, ["MAIL", "RCPT", "RCPT", "DATA"], "{sent}");
+        assert!(
+            sent.starts_with("MAIL FROM:<sender@example.test> SIZE="),
+            "{sent}"
+        );
+        assert_eq!(read_back(&server.maildir, &id), as_stored(&message));
+    }
+}
+
+#[test]
+fn lmtp_gives_each_recipient_its_own_reply() {
+    let Some(server) = server("lmtp") else {
+        return;
+    };
+    let id = unique_id("lmtp");
+    let message = message(&id, b"Over LMTP.\r\n");
+    let config = server.config(TlsPolicy::None).with_lmtp(true);
+    let mut smtp = server.connect(server.lmtp, config).expect("session");
+    let outcome = smtp
+        .send(
+            &envelope(&server.user, &[&server.rcpt, "nobody@example.test"]),
+            &message,
+        )
+        .expect("an outcome");
+    smtp.quit().expect("clean QUIT");
+    assert!(outcome.is_accepted(), "{outcome:?}");
+    let MessageStatus::Accepted { reply } = &outcome.status else {
+        unreachable!()
+    };
+    assert_eq!(
+        reply.code().value(),
+        250,
+        "the accepted reply is a positive one"
+    );
+    assert!(matches!(
+        outcome.recipients[0].1,
+        RecipientStatus::Delivered { .. }
+    ));
+    assert!(matches!(
+        outcome.recipients[1].1,
+        RecipientStatus::Refused { .. }
+    ));
+}
+
+#[test]
 fn tls_required_on_a_port_without_starttls_ends_before_mail() {
     let Some(server) = server("tls_required") else {
         return;
     };
-    let message = message(&unique_id("tls-required"), b"Never sent.\r\n");
-    let mut options = server.options(server.plain, &[&server.rcpt], &message);
-    options.tls = TlsMode::StartTls;
-    let outcome = send_std::send(&options).expect("session");
-    println!("{outcome}");
-    assert_eq!(
-        diagnosis_classes(&outcome),
-        ["tls_not_offered"],
-        "{outcome}"
-    );
-    assert!(outcome.envelope_group.is_empty(), "MAIL was written");
-    assert!(!outcome.tls);
-    assert!(matches!(
-        outcome.recipients[0].1,
-        RecipientStatus::Unanswered
-    ));
-    assert_eq!(outcome.exit_code(), 1);
+    let error = server
+        .connect(server.plain, server.config(TlsPolicy::Required))
+        .unwrap_err();
+    assert_eq!(closing_class(&error), "tls_not_offered", "{error}");
 }
 
 #[test]
@@ -428,63 +582,83 @@ fn auth_before_starttls_says_starttls_first() {
     let Some(server) = server("auth_before_starttls") else {
         return;
     };
-    let message = message(&unique_id("auth-plaintext"), b"Never sent.\r\n");
-    let mut options = server.options(server.submission, &[&server.rcpt], &message);
-    options.credentials = Some(Credentials::password(&*server.user, &*server.password));
-    options.dangerous_plaintext_auth = true;
-    let outcome = send_std::send(&options).expect("session");
-    println!("{outcome}");
-    assert!(
-        matches!(
-            outcome.refused,
-            Some(UsageError::AuthNotOffered {
-                starttls_first: true
-            })
-        ),
-        "{outcome}"
-    );
-    assert_eq!(diagnosis_classes(&outcome), ["auth_not_offered"]);
-    let diagnosis = &outcome.diagnoses[0];
+    let config = server
+        .login(TlsPolicy::None)
+        .dangerous_allow_plaintext_auth(true);
+    let error = server.connect(server.submission, config).unwrap_err();
+    assert_eq!(closing_class(&error), "auth_not_offered", "{error}");
+    let diagnosis = error.diagnosis().unwrap();
     assert_eq!(diagnosis.evidence().rule(), "observed:auth-after-starttls");
     assert!(
         diagnosis.summary().contains("STARTTLS first"),
         "{diagnosis}"
     );
-    assert!(outcome.envelope_group.is_empty(), "MAIL was written");
 }
 
 #[test]
-fn pipelining_writes_the_envelope_in_one_group() {
-    let Some(server) = server("pipelining") else {
+fn an_untrusted_certificate_is_diagnosed() {
+    let Some(server) = server("certificate") else {
         return;
     };
-    let to = [server.rcpt.as_str(), server.user.as_str()];
-    for pipelining in [true, false] {
-        let id = unique_id("pipelining");
-        let message = message(&id, b"Pipelined.\r\n");
-        let mut options = server.options(server.mx, &to, &message);
-        options.pipelining = pipelining;
-        let outcome = send_std::send(&options).expect("session");
-        println!("{outcome}");
-        assert_eq!(outcome.delivered(), 2, "{outcome}");
-        let group = &outcome.envelope_group;
-        let verbs: Vec<&str> = group.iter().map(|l| &l[..4]).collect();
-        if pipelining {
-            // RFC 2920 s3.1: MAIL, the RCPTs and DATA in one group, DATA last.
-            assert_eq!(verbs, ["MAIL", "RCPT", "RCPT", "DATA"], "{group:?}");
-            assert!(group[0].contains("SIZE="), "{group:?}");
-        } else {
-            assert_eq!(verbs, ["MAIL"], "{group:?}");
-        }
-        assert_eq!(read_back(&server.maildir, &id), as_stored(&message));
+    // The test CA is not among the webpki roots.
+    let webpki: Option<Arc<dyn TlsConnect>> = Some(Arc::new(TlsConnector::new().unwrap()));
+    let error = Connection::connect_with(
+        &server.addr(server.submissions),
+        server.login(TlsPolicy::Implicit),
+        webpki.clone(),
+    )
+    .unwrap_err();
+    assert!(matches!(error, SessionError::Tls { .. }), "{error:?}");
+    assert_eq!(closing_class(&error), "tls_certificate_invalid", "{error}");
+    // After STARTTLS the failure ends the session before AUTH.
+    let error = Connection::connect_with(
+        &server.addr(server.submission),
+        server.login(TlsPolicy::Required),
+        webpki,
+    )
+    .unwrap_err();
+    assert_eq!(closing_class(&error), "tls_certificate_invalid", "{error}");
+    match &error {
+        SessionError::Closed {
+            reason:
+                CloseReason::Failed {
+                    error: Error::ConnectionLost { stage, .. },
+                },
+        } => assert_eq!(*stage, Stage::StartTls),
+        other => panic!("{other:?}"),
     }
+    // Accepting invalid certificates: the message goes through, and the facts say why the
+    // certificate would have failed.
+    let insecure = TlsConnector::builder()
+        .dangerous_accept_invalid_certificates(true)
+        .build()
+        .unwrap();
+    let mut smtp = Connection::connect_with(
+        &server.addr(server.submission),
+        server.login(TlsPolicy::Required),
+        Some(Arc::new(insecure)),
+    )
+    .expect("session");
+    let facts = smtp.tls().expect("TLS facts").clone();
+    assert!(!facts.verified);
+    assert!(facts.verify_error.is_some());
+    let id = unique_id("insecure");
+    let message = message(&id, b"Unverified.\r\n");
+    let outcome = smtp
+        .send(&envelope(&server.user, &[&server.rcpt]), &message)
+        .expect("an outcome");
+    assert!(outcome.is_accepted(), "{outcome:?}");
+    smtp.quit().expect("clean QUIT");
+    assert_eq!(read_back(&server.maildir, &id), as_stored(&message));
 }
 
+// ---- trickling peers: the deadline is a hard stop --------------------------------------
+
 /// A server that accepts and starts a greeting it never finishes: `220 ` and then one more
-/// octet every 200 ms for `hold` (in a thread). Reads keep succeeding, so only a driver that
-/// waits for the engine's deadline (not for a quiet socket) ends the session in time.
+/// octet every 200 ms for `hold`. Reads keep succeeding, so only a driver that waits for the
+/// engine's deadline (not for a quiet socket) ends the session in time.
 fn trickling_server(hold: Duration) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
         let Ok((mut socket, _)) = listener.accept() else {
@@ -500,57 +674,134 @@ fn trickling_server(hold: Duration) -> SocketAddr {
     addr
 }
 
+/// A TLS server (implicit TLS) that completes the handshake, then trickles its greeting's
+/// TLS record one octet every 200 ms for `hold`: each socket read succeeds, no plaintext
+/// ever arrives. Returns the address and the CA to trust.
+fn trickling_tls_server(hold: Duration) -> (SocketAddr, Vec<u8>) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair, SanType};
+    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_key = KeyPair::generate().unwrap();
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let mut params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    params
+        .subject_alt_names
+        .push(SanType::IpAddress(Ipv4Addr::LOCALHOST.into()));
+    let key = KeyPair::generate().unwrap();
+    let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![cert.der().clone()],
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+    )
+    .unwrap();
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let Ok((mut socket, _)) = listener.accept() else {
+            return;
+        };
+        let mut conn = rustls::ServerConnection::new(Arc::new(config)).unwrap();
+        while conn.is_handshaking() {
+            if conn.complete_io(&mut socket).is_err() {
+                return;
+            }
+        }
+        conn.writer()
+            .write_all(b"220 mx.example.test ESMTP\r\n")
+            .unwrap();
+        let mut record = Vec::new();
+        while conn.wants_write() {
+            conn.write_tls(&mut record).unwrap();
+        }
+        let end = Instant::now() + hold;
+        for octet in record {
+            if Instant::now() >= end || socket.write_all(&[octet]).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    });
+    (addr, ca.der().to_vec())
+}
+
+fn quick(tls: TlsPolicy) -> Config {
+    Config::new(Host::parse("client.example.org").unwrap())
+        .with_tls(tls)
+        .with_timeouts(Timeouts::uniform(Duration::from_secs(1)))
+}
+
+fn assert_cut_at_the_greeting(started: Instant, error: &SessionError, what: &str) {
+    let elapsed = started.elapsed();
+    assert_eq!(
+        closing_class(error),
+        "greeting_timeout",
+        "{what}: {error:?}"
+    );
+    assert!(
+        elapsed >= Duration::from_secs(1) && elapsed < Duration::from_secs(4),
+        "{what}: {elapsed:?}"
+    );
+}
+
 #[test]
-fn a_stalling_server_times_out_at_the_greeting_with_both_drivers() {
-    for driver in ["std", "tokio"] {
-        let addr = trickling_server(Duration::from_secs(8));
-        let args = [
-            "--server",
+fn a_trickling_server_is_cut_at_the_deadline_by_both_adapters() {
+    let addr = trickling_server(Duration::from_secs(8));
+    let started = Instant::now();
+    let error =
+        Connection::connect_with(&addr.to_string(), quick(TlsPolicy::None), None).unwrap_err();
+    assert_cut_at_the_greeting(started, &error, "blocking");
+
+    let addr = trickling_server(Duration::from_secs(8));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let error = runtime
+        .block_on(smtp_sansio::tokio::Connection::connect_with(
             &addr.to_string(),
-            "--tls",
-            "none",
-            "--from",
-            "a@example.org",
-            "--to",
-            "b@example.org",
-            "--body",
-            "/dev/null",
-            "--timeout",
-            "1",
-        ]
-        .map(String::from);
+            quick(TlsPolicy::None),
+            None,
+        ))
+        .unwrap_err();
+    assert_cut_at_the_greeting(started, &error, "tokio");
+}
+
+#[test]
+fn a_trickling_tls_peer_is_cut_at_the_deadline_by_both_adapters() {
+    for adapter in ["blocking", "tokio"] {
+        let (addr, ca) = trickling_tls_server(Duration::from_secs(10));
+        let tls: Option<Arc<dyn TlsConnect>> = Some(Arc::new(
+            TlsConnector::builder().ca_der(ca).build().unwrap(),
+        ));
         let started = Instant::now();
-        let classes: Vec<&str> = if driver == "std" {
-            let options = Options::parse(args).unwrap();
-            let outcome = send_std::send(&options).expect("session");
-            outcome
-                .diagnoses
-                .iter()
-                .map(|d| d.class().as_str())
-                .collect()
+        let error = if adapter == "blocking" {
+            Connection::connect_with(&addr.to_string(), quick(TlsPolicy::Implicit), tls)
+                .unwrap_err()
         } else {
-            let options = send_tokio::support::Options::parse(args).unwrap();
-            let runtime = tokio::runtime::Builder::new_current_thread()
+            tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
-                .unwrap();
-            let outcome = runtime
-                .block_on(send_tokio::send(&options))
-                .expect("session");
-            outcome
-                .diagnoses
-                .iter()
-                .map(|d| d.class().as_str())
-                .collect()
+                .unwrap()
+                .block_on(smtp_sansio::tokio::Connection::connect_with(
+                    &addr.to_string(),
+                    quick(TlsPolicy::Implicit),
+                    tls,
+                ))
+                .unwrap_err()
         };
-        let elapsed = started.elapsed();
-        assert_eq!(classes, ["greeting_timeout"], "{driver}");
-        assert!(
-            elapsed >= Duration::from_secs(1) && elapsed < Duration::from_secs(4),
-            "{driver}: {elapsed:?}"
-        );
+        assert_cut_at_the_greeting(started, &error, adapter);
     }
 }
+
+// ---- the examples as users run them ----------------------------------------------------
 
 /// The path of an example binary that `cargo test` built.
 fn example(name: &str) -> PathBuf {
@@ -564,16 +815,63 @@ fn example(name: &str) -> PathBuf {
     path
 }
 
+fn body_file(id: &str, message: &[u8]) -> PathBuf {
+    let path = env::temp_dir().join(format!("{id}.eml"));
+    std::fs::write(&path, message).expect("write the message file");
+    path
+}
+
 #[test]
-fn bad_usage_exits_2() {
+fn bad_usage_exits_2_before_connecting_and_says_it_once() {
+    // Nothing listens on port 1: a usage error must be found before any connect.
+    let body = body_file(&unique_id("usage"), b"Subject: x\r\n\r\nx\r\n");
+    let body = body.display().to_string();
     for name in ["send_std", "send_tokio"] {
         for args in [
-            &[][..],
-            &["--server", "127.0.0.1:1", "--tls", "sometimes"][..],
+            vec![],
+            vec!["--server", "127.0.0.1:1", "--tls", "sometimes"],
+            vec![
+                "--server",
+                "127.0.0.1:1",
+                "--from",
+                "a@example.org",
+                "--to",
+                "not an address",
+                "--body",
+                &body,
+            ],
+            vec![
+                "--server",
+                "127.0.0.1:1",
+                "--from",
+                "a@example.org",
+                "--to",
+                "b@example.org",
+                "--body",
+                &body,
+                "--ehlo",
+                "127.0.0.1",
+            ],
+            vec![
+                "--server",
+                "127.0.0.1",
+                "--from",
+                "a@example.org",
+                "--to",
+                "b@example.org",
+                "--body",
+                &body,
+            ],
         ] {
-            let output = Command::new(example(name)).args(args).output().unwrap();
-            assert_eq!(output.status.code(), Some(2), "{name} {args:?}: {output:?}");
-            assert!(String::from_utf8_lossy(&output.stderr).contains("usage:"));
+            let output = Command::new(example(name)).args(&args).output().unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{name} {args:?}: {stderr}");
+            assert_eq!(
+                stderr.matches("usage:").count(),
+                1,
+                "{name} {args:?}: {stderr}"
+            );
+            assert!(!stderr.contains("connection"), "{name} {args:?}: {stderr}");
         }
     }
 }
@@ -603,41 +901,32 @@ fn the_binaries_exit_0_when_delivered_and_1_when_refused() {
 }
 
 #[test]
-fn an_untrusted_certificate_is_diagnosed_unless_insecure() {
-    let Some(server) = server("certificate") else {
+fn the_binaries_log_in_over_starttls_and_implicit_tls() {
+    let Some(server) = server("binaries_tls") else {
         return;
     };
-    let message = message(&unique_id("certificate"), b"Never sent.\r\n");
-    let mut options = server.tls_options(
-        server.submissions,
-        TlsMode::Implicit,
-        &[&server.rcpt],
-        &message,
-    );
-    // The test CA is not among the webpki roots.
-    options.ca = None;
-    let err = send_std::send(&options).expect_err("implicit TLS must fail on connect");
-    let diagnosis = send_std::support::diagnose_io(&err);
-    assert_eq!(
-        diagnosis.class().as_str(),
-        "tls_certificate_invalid",
-        "{err}"
-    );
-
-    // After STARTTLS the failure belongs to the session: diagnosed in the outcome, no AUTH.
-    options.server = server.addr(server.submission);
-    options.tls = TlsMode::StartTls;
-    let outcome = send_std::send(&options).expect("session");
-    println!("{outcome}");
-    assert_eq!(diagnosis_classes(&outcome), ["tls_certificate_invalid"]);
-    assert_eq!(outcome.authenticated, None);
-    assert!(outcome.envelope_group.is_empty());
-
-    // --insecure: no verification, the message goes through (with a warning on stderr).
-    let id = unique_id("insecure");
-    options.message = self::message(&id, b"Unverified.\r\n");
-    options.insecure = true;
-    let outcome = send_std::send(&options).expect("session");
-    assert_eq!(outcome.delivered(), 1, "{outcome}");
-    assert_eq!(read_back(&server.maildir, &id), as_stored(&options.message));
+    let var = "SMTP_SANSIO_PASSWORD";
+    if env::var_os(var).is_none() {
+        println!("binaries_tls: skipped: {var} is unset");
+        return;
+    }
+    for (name, port, tls) in [
+        ("send_std", server.submission, "starttls"),
+        ("send_tokio", server.submissions, "implicit"),
+    ] {
+        let id = unique_id(name);
+        let message = message(&id, b"Logged in.\r\n");
+        let body = body_file(&id, &message);
+        let mut args = server.args(port, tls, &[&server.rcpt], &body);
+        args.extend([
+            "--user".into(),
+            server.user.clone(),
+            "--password-env".into(),
+            var.into(),
+        ]);
+        let output = Command::new(example(name)).args(args).output().unwrap();
+        std::fs::remove_file(&body).ok();
+        assert_eq!(output.status.code(), Some(0), "{name}: {output:?}");
+        assert_eq!(read_back(&server.maildir, &id), as_stored(&message));
+    }
 }

@@ -1,7 +1,7 @@
 //! The embedded demo server that `check` talks to when no `--server` is given: a small ESMTP
 //! submission server on 127.0.0.1. The SMTP side is the crate's own `testing::Server` (built on
-//! its command parser, SASL line parser, DATA decoder and reply writer); this file adds the
-//! sockets and a real TLS layer (rustls) under it.
+//! its command parser, SASL line parser, DATA decoder and reply writer), served over real
+//! sockets by `testing::serve_blocking` with rustls for STARTTLS.
 //!
 //! It behaves like a well-configured submission port (RFC 6409): STARTTLS with a freshly
 //! generated certificate, AUTH PLAIN and LOGIN only after TLS (RFC 4954 s4: plaintext
@@ -9,19 +9,14 @@
 //! domain `sansio.test` whose unknown users are refused at RCPT. Messages are read and
 //! dropped: nothing is stored or relayed.
 
-use std::io;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use rustls::{ServerConfig, ServerConnection, StreamOwned};
-
-use crate::stream;
-
-type Stream = stream::Stream<ServerConnection>;
-use smtp_sansio::testing::{Policy, Server};
+use rustls::ServerConfig;
+use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use smtp_sansio::testing::{Policy, Server, serve_blocking};
 
 /// The demo account (shown in the example's output: it is a demo, not a secret).
 pub const DEMO_USER: &str = "demo@sansio.test";
@@ -45,7 +40,7 @@ pub struct DemoServer {
     /// Where it listens.
     pub addr: SocketAddr,
     /// The CA that signed its certificate, to trust (DER).
-    pub ca: CertificateDer<'static>,
+    pub ca: Vec<u8>,
 }
 
 /// Starts the server on an ephemeral loopback port; it serves connections on background
@@ -58,7 +53,11 @@ pub fn start() -> Result<DemoServer, String> {
         for tcp in listener.incoming().flatten() {
             let tls = tls.clone();
             thread::spawn(move || {
-                let _ = serve(&tls, tcp);
+                let _ = tcp.set_nodelay(true);
+                let _ = tcp.set_read_timeout(Some(IDLE));
+                let _ = tcp.set_write_timeout(Some(IDLE));
+                let mut server = Server::new(policy());
+                let _ = serve_blocking(&mut server, tcp, Some(&tls));
             });
         }
     });
@@ -66,7 +65,7 @@ pub fn start() -> Result<DemoServer, String> {
 }
 
 /// A CA and a server certificate for `localhost` / 127.0.0.1 signed by it.
-fn tls_config() -> Result<(Arc<ServerConfig>, CertificateDer<'static>), String> {
+fn tls_config() -> Result<(Arc<ServerConfig>, Vec<u8>), String> {
     use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, SanType};
     let err = |e: rcgen::Error| e.to_string();
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
@@ -108,7 +107,7 @@ fn tls_config() -> Result<(Arc<ServerConfig>, CertificateDer<'static>), String> 
             PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
         )
         .map_err(|e| e.to_string())?;
-    Ok((Arc::new(config), ca.der().clone()))
+    Ok((Arc::new(config), ca.der().to_vec()))
 }
 
 /// What the demo server offers and accepts: a submission port with STARTTLS, AUTH only
@@ -122,42 +121,4 @@ fn policy() -> Policy {
         .with_starttls(true)
         .with_user(DEMO_USER, DEMO_PASSWORD)
         .with_recipients(LOCAL_USERS)
-}
-
-/// Serves one connection: the crate's in-memory server over the socket, with the TLS
-/// handshake run when it says `220` to STARTTLS (RFC 3207 s4.2: anything the client sent
-/// before the handshake is discarded, which the server does).
-fn serve(tls: &Arc<ServerConfig>, tcp: TcpStream) -> io::Result<()> {
-    tcp.set_nodelay(true)?;
-    tcp.set_read_timeout(Some(IDLE))?;
-    tcp.set_write_timeout(Some(IDLE))?;
-    let mut stream = Stream::Plain(tcp);
-    let mut server = Server::new(policy());
-    let mut buf = [0u8; 8192];
-    loop {
-        stream.write_all(server.pending_output())?;
-        server.consume_output(server.pending_output().len());
-        if server.is_closed() {
-            return Ok(());
-        }
-        if server.wants_tls() {
-            stream = upgrade(stream, tls)?;
-            server.start_tls();
-            continue;
-        }
-        let n = stream.read(&mut buf)?;
-        if n == 0 {
-            return Ok(());
-        }
-        server.receive(&buf[..n]);
-    }
-}
-
-/// Turns the plain socket into a TLS one (the handshake runs on the first read).
-fn upgrade(stream: Stream, tls: &Arc<ServerConfig>) -> io::Result<Stream> {
-    let Stream::Plain(tcp) = stream else {
-        return Ok(stream);
-    };
-    let conn = ServerConnection::new(tls.clone()).map_err(io::Error::other)?;
-    Ok(Stream::Tls(Box::new(StreamOwned::new(conn, tcp))))
 }

@@ -17,25 +17,20 @@
 //! With no `--server` it starts an embedded demo server on 127.0.0.1 (STARTTLS with a
 //! generated certificate, AUTH after TLS, a local domain with unknown users) and checks that.
 //!
-//! All of SMTP happens in the library's sans-IO `Check`; this example only owns the sockets
-//! (`driver.rs`), the TLS library (`tls.rs`) and the demo server (`demo_server.rs`).
+//! All of SMTP happens in the library's sans-IO `Check`, driven by its blocking adapter
+//! (`smtp_sansio::blocking::check`, std sockets and rustls); this example only reads the
+//! command line, prints the report and runs the demo server (`demo_server.rs`).
 
 mod demo_server;
-mod driver;
-mod stream;
-#[path = "../support/tls.rs"]
-mod tls;
 
-use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
+use smtp_sansio::tls::{TlsConnect, TlsConnector};
 use smtp_sansio::{
     CheckOptions, CheckTls, Credentials, ForwardPath, Host, Mechanism, ReversePath, Step, Timeouts,
 };
-
-use driver::Target;
-use tls::TlsSettings;
 
 const USAGE: &str = "\
 usage: check [--server HOST:PORT] [--tls none|starttls|starttls-optional|implicit]
@@ -150,15 +145,6 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
     Ok(Some(parsed))
 }
 
-/// `user@example.com` or `<user@example.com>` (and `<>` for the sender).
-fn angle(address: &str) -> String {
-    if address.starts_with('<') {
-        address.to_owned()
-    } else {
-        format!("<{address}>")
-    }
-}
-
 /// The EHLO name: `--ehlo`, else this machine's name when it is a fully qualified domain,
 /// else `localhost` (RFC 5321 s4.1.1.1 wants the FQDN; many servers refuse a bare word).
 fn client_name(ehlo: Option<&str>) -> Result<Host, String> {
@@ -173,30 +159,55 @@ fn client_name(ehlo: Option<&str>) -> Result<Host, String> {
     }
 }
 
+/// Where to connect: `HOST:PORT`, `[IPv6]:PORT` or `HOST` (then `default_port`).
+fn target(text: &str, default_port: u16) -> Result<(String, u16), String> {
+    let (host, port) = if let Some(rest) = text.strip_prefix('[') {
+        let (host, after) = rest
+            .split_once(']')
+            .ok_or_else(|| format!("{text:?}: missing ']'"))?;
+        match after.strip_prefix(':') {
+            Some(port) => (host, Some(port)),
+            None if after.is_empty() => (host, None),
+            None => return Err(format!("{text:?}: expected ':PORT' after ']'")),
+        }
+    } else {
+        match text.rsplit_once(':') {
+            Some((host, port)) if !host.contains(':') => (host, Some(port)),
+            _ => (text, None),
+        }
+    };
+    if host.is_empty() {
+        return Err(format!("{text:?}: no host"));
+    }
+    let port = match port {
+        Some(port) => port
+            .parse()
+            .map_err(|_| format!("{text:?}: {port:?} is not a port number"))?,
+        None => default_port,
+    };
+    Ok((host.to_owned(), port))
+}
+
 /// Builds the check from the command line; starts the demo server when there is no
 /// `--server`.
-fn prepare(args: &Args) -> Result<(CheckOptions, Target, TlsSettings), String> {
-    let mut tls = TlsSettings {
-        insecure: args.insecure,
-        ..TlsSettings::default()
-    };
+fn prepare(args: &Args) -> Result<(CheckOptions, Arc<dyn TlsConnect>), String> {
+    let mut tls = TlsConnector::builder().dangerous_accept_invalid_certificates(args.insecure);
     if let Some(ca) = &args.ca {
-        tls.add_ca_file(Path::new(ca))
-            .map_err(|err| format!("--ca {ca:?}: {err}"))?;
+        tls = tls.ca_file(ca).map_err(|err| format!("--ca {err}"))?;
     }
     let demo = args.server.is_none();
-    let target = match &args.server {
+    let (host, port) = match &args.server {
         Some(server) => {
             let default_port = if args.tls == CheckTls::Implicit {
                 465
             } else {
                 25
             };
-            Target::parse(server, default_port).map_err(|err| format!("--server {err}"))?
+            target(server, default_port).map_err(|err| format!("--server {err}"))?
         }
         None => {
             let server = demo_server::start().map_err(|err| format!("demo server: {err}"))?;
-            tls.extra_roots.push(server.ca);
+            tls = tls.ca_der(server.ca);
             eprintln!(
                 "No --server given: checking the embedded demo server on {} \
                  (account {} / {}).\nTry --to nobody@{} to see a refused recipient, or \
@@ -206,19 +217,16 @@ fn prepare(args: &Args) -> Result<(CheckOptions, Target, TlsSettings), String> {
                 demo_server::DEMO_PASSWORD,
                 demo_server::LOCAL_DOMAIN,
             );
-            Target {
-                host: server.addr.ip().to_string(),
-                port: server.addr.port(),
-            }
+            (server.addr.ip().to_string(), server.addr.port())
         }
     };
-    let name = if target.host.contains(':') {
-        format!("[{}]:{}", target.host, target.port)
+    let name = if host.contains(':') {
+        format!("[{host}]:{port}")
     } else {
-        format!("{}:{}", target.host, target.port)
+        format!("{host}:{port}")
     };
     let mut options = CheckOptions::new(name, client_name(args.ehlo.as_deref())?);
-    options.port = Some(target.port);
+    options.port = Some(port);
     options.tls = args.tls;
     options.timeouts = Timeouts::uniform(args.timeout);
     options.quit_after = args.quit_after;
@@ -240,24 +248,23 @@ fn prepare(args: &Args) -> Result<(CheckOptions, Target, TlsSettings), String> {
         .clone()
         .or_else(|| demo.then(|| demo_server::DEMO_USER.to_owned()));
     if let Some(from) = from {
-        options.from = Some(
-            ReversePath::parse(&angle(&from)).map_err(|err| format!("--from {from:?}: {err}"))?,
-        );
+        options.from =
+            Some(ReversePath::parse(&from).map_err(|err| format!("--from {from:?}: {err}"))?);
     }
     let mut to = args.to.clone();
     if demo && to.is_empty() {
         to.push(format!("postmaster@{}", demo_server::LOCAL_DOMAIN));
     }
     for address in &to {
-        options.to.push(
-            ForwardPath::parse(&angle(address))
-                .map_err(|err| format!("--to {address:?}: {err}"))?,
-        );
+        options
+            .to
+            .push(ForwardPath::parse(address).map_err(|err| format!("--to {address:?}: {err}"))?);
     }
     if let Some(file) = &args.data {
         options.data = Some(std::fs::read(file).map_err(|err| format!("--data {file:?}: {err}"))?);
     }
-    Ok((options, target, tls))
+    let tls = tls.build().map_err(|err| format!("TLS: {err}"))?;
+    Ok((options, Arc::new(tls)))
 }
 
 fn main() -> ExitCode {
@@ -278,14 +285,14 @@ fn main() -> ExitCode {
              could read and change this session. The report still says what verification found.\n"
         );
     }
-    let (options, target, tls) = match prepare(&args) {
+    let (options, tls) = match prepare(&args) {
         Ok(prepared) => prepared,
         Err(message) => {
             eprintln!("check: {message}\n\n{USAGE}");
             return ExitCode::from(2);
         }
     };
-    let report = driver::run(options, &target, &tls, args.timeout);
+    let report = smtp_sansio::blocking::check(options, Some(tls));
     if args.json {
         println!("{}", report.to_json());
     } else {

@@ -217,8 +217,23 @@ fn paths() {
     );
     assert!(ReversePath::parse("<Postmaster>").is_err());
     assert!(ForwardPath::parse("<>").is_err());
-    assert!(ReversePath::parse("a@example.com").is_err());
+    // Without brackets the same path is read (users type addresses that way).
+    assert_eq!(
+        ReversePath::parse("a@example.com").unwrap(),
+        ReversePath::parse("<a@example.com>").unwrap()
+    );
+    assert_eq!(ReversePath::parse("").unwrap(), ReversePath::Null);
+    assert_eq!(
+        ForwardPath::parse("b@example.com").unwrap(),
+        ForwardPath::parse("<b@example.com>").unwrap()
+    );
+    assert_eq!(
+        ForwardPath::parse("postmaster").unwrap(),
+        ForwardPath::Postmaster
+    );
     assert!(ReversePath::parse("<a@example.com").is_err());
+    assert!(ReversePath::parse("a@example.com>").is_err());
+    assert!(ForwardPath::parse("not an address").is_err());
     // Source routes are read and dropped (RFC 5321 s4.1.1.3, Appendix C).
     assert_eq!(
         ForwardPath::parse("<@a.example,@b.example:c@d.example>")

@@ -31,8 +31,8 @@ use crate::address::{ForwardPath, Host, ReversePath};
 use crate::auth::{Credentials, Mechanism};
 use crate::capabilities::Capabilities;
 use crate::client::{
-    Client, CloseReason, CommandHandle, Config, Event, Handshake, Pipelining, Timeouts, TlsPolicy,
-    UsageError,
+    Client, CloseReason, CommandHandle, Config, Event, Handshake, MessageStatus, Pipelining,
+    Timeouts, TlsPolicy, UsageError,
 };
 use crate::command::{Command, MailParams, RcptParams, Verb};
 use crate::diagnosis::Diagnosis;
@@ -387,6 +387,11 @@ impl Check {
         self.client.consume_output(now, n);
     }
 
+    /// What the check was asked to do.
+    pub fn options(&self) -> &CheckOptions {
+        &self.options
+    }
+
     /// What the caller must do next, if anything.
     pub fn poll_action(&mut self) -> Option<Action> {
         self.action.take()
@@ -419,20 +424,8 @@ impl Check {
     // ---- the step machine -------------------------------------------------------------
 
     fn drive(&mut self, now: Instant) {
-        loop {
-            match self.client.poll_event() {
-                Ok(Some(event)) => self.on_event(now, event),
-                Ok(None) => break,
-                Err(error) => {
-                    let step = self.current_step();
-                    let diagnosis = error.diagnosis().clone();
-                    if step != Step::Quit || self.report.step(Step::Quit).is_none() {
-                        self.finish_step(now, step, StepStatus::Fail, None, vec![diagnosis]);
-                    }
-                    self.end(now);
-                    break;
-                }
-            }
+        while let Some(event) = self.client.poll_event() {
+            self.on_event(now, event);
             if self.is_done() {
                 break;
             }
@@ -534,9 +527,23 @@ impl Check {
                     self.usage_failure(now, Step::Data, &error);
                 }
             }
-            Event::MessageAccepted { reply, .. } => {
+            Event::MessageFinished(outcome) if self.in_data => {
                 self.in_data = false;
-                self.finish_step(now, Step::Data, StepStatus::Pass, Some(reply), Vec::new());
+                match outcome.status {
+                    MessageStatus::Accepted { reply } => {
+                        self.finish_step(
+                            now,
+                            Step::Data,
+                            StepStatus::Pass,
+                            Some(reply),
+                            Vec::new(),
+                        );
+                    }
+                    MessageStatus::NotSent { diagnosis } | MessageStatus::Refused { diagnosis } => {
+                        self.finish_step(now, Step::Data, StepStatus::Fail, None, vec![*diagnosis]);
+                    }
+                    _ => {}
+                }
                 self.quit(now);
             }
             Event::Replied {
@@ -558,13 +565,8 @@ impl Check {
                     rejection.diagnosis,
                 );
             }
-            Event::MessageNotSent { diagnosis, .. } => {
-                self.in_data = false;
-                self.finish_step(now, Step::Data, StepStatus::Fail, None, vec![*diagnosis]);
-                self.quit(now);
-            }
-            Event::RecipientDelivered { .. } | Event::Cancelled { .. } => {}
             Event::Closed { reason } => self.on_closed(now, reason),
+            _ => {}
         }
     }
 
@@ -985,6 +987,13 @@ impl Check {
                 let step = self.current_step();
                 self.finish_step(now, step, StepStatus::Fail, None, vec![*diagnosis]);
             }
+            CloseReason::Failed { error } => {
+                let step = self.current_step();
+                if step != Step::Quit || self.report.step(Step::Quit).is_none() {
+                    let diagnosis = error.diagnosis().clone();
+                    self.finish_step(now, step, StepStatus::Fail, None, vec![diagnosis]);
+                }
+            }
         }
         self.end(now);
     }
@@ -1033,6 +1042,11 @@ impl Check {
     }
 
     fn note_tls(&mut self, tls: &TlsFacts) {
+        if tls.pinned {
+            self.report.warnings.push(Warning::new(
+                "the server certificate did not verify against any authority; it was accepted because it is byte-equal to one given with --ca (a pinned, probably self-signed, certificate): senders that verify certificates will not trust it".into(),
+            ));
+        }
         if !tls.verified {
             self.report
                 .warnings

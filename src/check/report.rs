@@ -97,6 +97,9 @@ pub struct TlsFacts {
     pub verified: bool,
     /// Why verification failed, when the caller went on anyway.
     pub verify_error: Option<String>,
+    /// The certificate did not verify against the trust anchors but is byte-equal to one
+    /// the caller trusts explicitly (a pinned, typically self-signed, certificate).
+    pub pinned: bool,
 }
 
 impl TlsFacts {
@@ -532,6 +535,7 @@ impl Report {
                 json.key("not_after")
                     .optional_string(tls.not_after.as_deref());
                 json.key("verified").boolean(tls.verified);
+                json.key("pinned").boolean(tls.pinned);
                 json.key("verify_error")
                     .optional_string(tls.verify_error.as_deref());
                 json.end_object();

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::address::Host;
+use crate::auth::{Credentials, Mechanism, SaslOptions};
 use crate::reply::ReplyLimits;
 
 /// Whether and how the session is encrypted (RFC 3207, RFC 8314).
@@ -51,8 +52,10 @@ pub enum Handshake {
 
 /// The reply timeouts of RFC 5321 s4.5.3.2, each settable.
 ///
-/// A timeout runs from the moment the command was fully handed to the caller for writing
-/// (`consume_output`) or the previous reply arrived, whichever is later.
+/// A reply timeout runs from the moment the caller reported the command's last octet written
+/// ([`Client::consume_output`](super::Client::consume_output)) or the previous reply arrived,
+/// whichever is later. While output waits to be written, [`Timeouts::data_block`] bounds each
+/// stretch without progress instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Timeouts {
@@ -64,7 +67,9 @@ pub struct Timeouts {
     pub rcpt: Duration,
     /// Waiting for the `354` to DATA: 2 minutes (s4.5.3.2.4).
     pub data_initiation: Duration,
-    /// Each block of message data handed out and not yet written: 3 minutes (s4.5.3.2.5).
+    /// Output handed out and not yet written, per stretch without progress: 3 minutes
+    /// (s4.5.3.2.5, the data-block timeout; it also bounds command lines a server stops
+    /// reading).
     pub data_block: Duration,
     /// Waiting for the reply after the final dot: 10 minutes (s4.5.3.2.6).
     pub data_termination: Duration,
@@ -132,6 +137,25 @@ pub struct Config {
     pub timeouts: Timeouts,
     /// Most commands queued or awaiting a reply at once (memory bound). Default 1024.
     pub max_outstanding_commands: usize,
+    /// Most messages handed to [`Client::send_mail`](super::Client::send_mail) and not yet
+    /// finished (memory bound: the engine keeps each one's envelope and encoded content until
+    /// it is sent). Default 100.
+    pub max_queued_messages: usize,
+    /// Log in with these once the session is ready (after STARTTLS in automatic mode), before
+    /// any queued message. Default: none. AUTH is never sent without TLS unless
+    /// [`Config::dangerous_allow_plaintext_auth`] says so.
+    pub credentials: Option<Credentials>,
+    /// The SASL mechanism for [`Config::credentials`]; `None` (the default): the best one both
+    /// sides support.
+    pub auth_mechanism: Option<Mechanism>,
+    /// SASL options for [`Config::credentials`]: an authorization identity, or the client
+    /// nonce SCRAM needs (the engine has no randomness of its own; without a nonce the
+    /// automatic choice skips SCRAM).
+    pub sasl_options: SaslOptions,
+    /// Declare the message's size (`SIZE=`, RFC 1870) on MAIL for messages queued with
+    /// `send_mail`, when the server offers SIZE: an oversized message is then refused before
+    /// it is sent. Default `true`; without it the server's limit applies after the data.
+    pub declare_size: bool,
 }
 
 impl Config {
@@ -148,6 +172,11 @@ impl Config {
             reply_limits: ReplyLimits::default(),
             timeouts: Timeouts::default(),
             max_outstanding_commands: 1024,
+            max_queued_messages: 100,
+            credentials: None,
+            auth_mechanism: None,
+            sasl_options: SaslOptions::default(),
+            declare_size: true,
         }
     }
 
@@ -197,6 +226,36 @@ impl Config {
     /// Sets [`Config::max_outstanding_commands`].
     pub fn with_max_outstanding_commands(mut self, max: usize) -> Config {
         self.max_outstanding_commands = max;
+        self
+    }
+
+    /// Sets [`Config::max_queued_messages`].
+    pub fn with_max_queued_messages(mut self, max: usize) -> Config {
+        self.max_queued_messages = max;
+        self
+    }
+
+    /// Sets [`Config::credentials`]: the engine logs in by itself before sending mail.
+    pub fn with_credentials(mut self, credentials: Credentials) -> Config {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// Sets [`Config::auth_mechanism`].
+    pub fn with_auth_mechanism(mut self, mechanism: Mechanism) -> Config {
+        self.auth_mechanism = Some(mechanism);
+        self
+    }
+
+    /// Sets [`Config::declare_size`].
+    pub fn with_declared_size(mut self, declare: bool) -> Config {
+        self.declare_size = declare;
+        self
+    }
+
+    /// Sets [`Config::sasl_options`].
+    pub fn with_sasl_options(mut self, options: SaslOptions) -> Config {
+        self.sasl_options = options;
         self
     }
 }

@@ -8,9 +8,10 @@ use crate::diagnosis::Diagnosis;
 use crate::reply::{Reply, ReplyError};
 use crate::stage::Stage;
 
-/// The server (or the network) broke the session. Fatal and sticky: every later
-/// [`Client::poll_event`](super::Client::poll_event) returns it again; close the connection.
-/// Each variant carries a [`Diagnosis`] that says what it likely means.
+/// The server (or the network) broke the session: it comes in the last event,
+/// [`Event::Closed`](super::Event::Closed) with [`CloseReason::Failed`](super::CloseReason::Failed),
+/// and stays readable from [`Client::error`](super::Client::error). Each variant carries a
+/// [`Diagnosis`] that says what it likely means.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -25,7 +26,8 @@ pub enum Error {
         diagnosis: Box<Diagnosis>,
     },
     /// A well-formed reply that is not a valid answer to the command in flight
-    /// (RFC 5321 s4.3.2), e.g. `250` to DATA, or a reply nothing asked for.
+    /// (RFC 5321 s4.3.2), e.g. `250` to DATA or `220` to EHLO, a reply nothing asked for, or
+    /// a reply that came before the command it would answer was written.
     #[error("unexpected reply {code} during {stage}", code = reply.code())]
     UnexpectedReply {
         /// Where it happened.
@@ -47,7 +49,8 @@ pub enum Error {
         /// What it likely means.
         diagnosis: Box<Diagnosis>,
     },
-    /// No complete reply within the RFC 5321 s4.5.3.2 timeout.
+    /// No complete reply within the RFC 5321 s4.5.3.2 timeout, or the server stopped
+    /// reading what the client had to write.
     #[error("timed out waiting for the server during {stage}")]
     Timeout {
         /// What the engine was waiting for.
@@ -65,6 +68,28 @@ pub enum Error {
         /// What it means.
         diagnosis: Box<Diagnosis>,
     },
+    /// The connection failed under the session: the caller's socket or TLS layer reported an
+    /// error ([`Client::connection_lost`](super::Client::connection_lost),
+    /// [`Client::tls_failed`](super::Client::tls_failed)).
+    #[error("the connection failed during {stage}")]
+    ConnectionLost {
+        /// Where it happened.
+        stage: Stage,
+        /// What the caller's IO layer reported, as a diagnosis.
+        diagnosis: Box<Diagnosis>,
+    },
+    /// The server failed the SASL mechanism's proof that it knows the credentials (a forged
+    /// SCRAM server signature or nonce): an impostor or a man in the middle. The session is
+    /// not safe to use.
+    #[error("the server failed {mechanism} verification: {source}")]
+    ServerNotVerified {
+        /// The mechanism.
+        mechanism: Mechanism,
+        /// What the SASL client found.
+        source: SaslError,
+        /// What it means.
+        diagnosis: Box<Diagnosis>,
+    },
 }
 
 impl Error {
@@ -75,7 +100,9 @@ impl Error {
             | Error::UnexpectedReply { diagnosis, .. }
             | Error::UnexpectedEof { diagnosis, .. }
             | Error::Timeout { diagnosis, .. }
-            | Error::StartTlsInjection { diagnosis, .. } => diagnosis,
+            | Error::StartTlsInjection { diagnosis, .. }
+            | Error::ConnectionLost { diagnosis, .. }
+            | Error::ServerNotVerified { diagnosis, .. } => diagnosis,
         }
     }
 
@@ -85,8 +112,10 @@ impl Error {
             Error::MalformedReply { stage, .. }
             | Error::UnexpectedReply { stage, .. }
             | Error::UnexpectedEof { stage, .. }
-            | Error::Timeout { stage, .. } => *stage,
+            | Error::Timeout { stage, .. }
+            | Error::ConnectionLost { stage, .. } => *stage,
             Error::StartTlsInjection { .. } => Stage::StartTls,
+            Error::ServerNotVerified { .. } => Stage::Auth,
         }
     }
 }
@@ -139,9 +168,11 @@ pub enum UsageError {
         /// What the server offers.
         offered: Vec<Mechanism>,
     },
-    /// The mechanism would send a reusable secret in the clear and plaintext AUTH is not
-    /// allowed ([`Config::dangerous_allow_plaintext_auth`](super::Config::dangerous_allow_plaintext_auth)).
-    #[error("{mechanism} would send the password in the clear: start TLS first")]
+    /// AUTH without TLS is not allowed
+    /// ([`Config::dangerous_allow_plaintext_auth`](super::Config::dangerous_allow_plaintext_auth)):
+    /// PLAIN and LOGIN would send the password in the clear, and even CRAM-MD5 or SCRAM would
+    /// hand an eavesdropper a challenge and response to attack offline (RFC 8314).
+    #[error("AUTH {mechanism} without TLS would expose the credentials: start TLS first")]
     PlaintextAuthRefused {
         /// The mechanism.
         mechanism: Mechanism,
@@ -161,6 +192,13 @@ pub enum UsageError {
     /// Too many commands queued or awaiting replies.
     #[error("more than {limit} commands outstanding")]
     TooManyOutstanding {
+        /// The configured limit.
+        limit: usize,
+    },
+    /// Too many messages handed over and not yet finished
+    /// ([`Config::max_queued_messages`](super::Config::max_queued_messages)).
+    #[error("more than {limit} messages queued")]
+    QueueFull {
         /// The configured limit.
         limit: usize,
     },

@@ -9,6 +9,8 @@ use crate::diagnosis::Diagnosis;
 use crate::reply::Reply;
 use crate::stage::Stage;
 
+use super::{Error, MessageOutcome};
+
 /// Names one command given to the client. It comes back in every event about that command.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CommandHandle(pub(crate) u64);
@@ -26,7 +28,12 @@ impl fmt::Display for CommandHandle {
 }
 
 /// A server's negative (4xx/5xx) reply to a command, with what it means.
+///
+/// When the refusal is the consequence of an earlier one in the same transaction (a `503`
+/// to RCPT after MAIL was refused, a `554` to DATA after every RCPT was), the diagnosis says
+/// so: [`Diagnosis::caused_by`] is the earlier refusal, and the client is not at fault.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Rejection {
     /// The command that was refused.
     pub handle: CommandHandle,
@@ -70,10 +77,52 @@ pub enum CloseReason {
         /// What it likely means (often following an earlier rejection).
         diagnosis: Box<Diagnosis>,
     },
+    /// The session failed: the server broke SMTP (a malformed or unexpected reply, an early
+    /// answer, STARTTLS response injection, a forged SASL proof), hung up in the middle of
+    /// something, or went silent past a deadline.
+    Failed {
+        /// What went wrong, with its diagnosis.
+        error: Error,
+    },
+}
+
+impl CloseReason {
+    /// Whether the session ended as the client wanted: QUIT answered (or the server closing
+    /// after QUIT).
+    pub fn is_clean(&self) -> bool {
+        matches!(self, CloseReason::Quit { .. })
+    }
+
+    /// What the ending means, when it was not a clean QUIT.
+    pub fn diagnosis(&self) -> Option<&Diagnosis> {
+        match self {
+            CloseReason::Quit { .. } => None,
+            CloseReason::ServiceClosing { diagnosis, .. }
+            | CloseReason::Aborted { diagnosis }
+            | CloseReason::ConnectionClosed { diagnosis } => Some(diagnosis),
+            CloseReason::Failed { error } => Some(error.diagnosis()),
+        }
+    }
+
+    /// The error, when the session failed.
+    pub fn error(&self) -> Option<&Error> {
+        match self {
+            CloseReason::Failed { error } => Some(error),
+            _ => None,
+        }
+    }
 }
 
 /// Something that happened in the session. Drain them with
 /// [`Client::poll_event`](super::Client::poll_event) after every input.
+///
+/// Three promises hold for every session, whatever the server does:
+/// - every command handle the caller got comes back in exactly one final event: its positive
+///   reply, [`Event::Rejected`], or [`Event::Cancelled`] (the commands of a queued message
+///   that never started end with its [`Event::MessageFinished`] instead);
+/// - every message (mail transaction) ends with exactly one [`Event::MessageFinished`], after
+///   the other events of its commands;
+/// - the last event of a session is exactly one [`Event::Closed`], failures included.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Event {
@@ -104,8 +153,9 @@ pub enum Event {
         /// The `220`.
         reply: Reply,
     },
-    /// Automatic mode: greeting, EHLO and STARTTLS (as the policy says) are done. The caller
-    /// may now authenticate or send mail.
+    /// Automatic mode: greeting, EHLO, STARTTLS (as the policy says) and, with credentials
+    /// in the configuration, AUTH are done. Queued messages start now; the caller may send
+    /// mail.
     Ready {
         /// Whether the session is encrypted.
         tls: bool,
@@ -136,9 +186,11 @@ pub enum Event {
         /// The reply.
         reply: Reply,
     },
-    /// The server said `354` to DATA. The caller now sends the message with
+    /// The server said `354` to a DATA the caller gave with
+    /// [`Client::data`](super::Client::data). The caller now sends the message with
     /// [`Client::send_data`](super::Client::send_data) and ends it with
-    /// [`Client::finish_data`](super::Client::finish_data).
+    /// [`Client::finish_data`](super::Client::finish_data). (For messages queued with
+    /// [`Client::send_mail`](super::Client::send_mail) the engine sends the message itself.)
     DataReady {
         /// The DATA command.
         handle: CommandHandle,
@@ -150,15 +202,6 @@ pub enum Event {
         /// The BDAT command.
         handle: CommandHandle,
         /// The reply.
-        reply: Reply,
-    },
-    /// The server accepted the message after the final dot or `BDAT ... LAST`: it now has
-    /// responsibility for it (RFC 5321 s4.2.5). For LMTP this comes after the per-recipient
-    /// replies, when at least one recipient got the message.
-    MessageAccepted {
-        /// The DATA (or last BDAT) command.
-        handle: CommandHandle,
-        /// The reply (for LMTP, the last positive per-recipient reply).
         reply: Reply,
     },
     /// LMTP: the message was delivered to one recipient (RFC 2033 s4.2).
@@ -182,15 +225,9 @@ pub enum Event {
     /// The server refused a command (4xx or 5xx). The session goes on (a rejected recipient
     /// does not end the transaction); a `421` is followed by [`Event::Closed`].
     Rejected(Box<Rejection>),
-    /// The message of a transaction was not sent: every recipient was refused. When the
-    /// server had already said `354`, the engine sent an empty message end and RSET
-    /// (RFC 2920 s3.1), so the session stays in step.
-    MessageNotSent {
-        /// The DATA (or BDAT) command.
-        handle: CommandHandle,
-        /// Why: `no_valid_recipients`, deferring to the recipients' own diagnoses.
-        diagnosis: Box<Diagnosis>,
-    },
+    /// A message (mail transaction) is over: accepted, refused, not sent or unconfirmed, with
+    /// every recipient's fate. Exactly one per transaction, after its other events.
+    MessageFinished(Box<MessageOutcome>),
     /// A command was never answered because the session ended first (it may not have been
     /// sent at all).
     Cancelled {
@@ -199,7 +236,7 @@ pub enum Event {
         /// Which command.
         verb: Verb,
     },
-    /// The session is over; close the socket.
+    /// The session is over; close the socket. Always the last event.
     Closed {
         /// Why.
         reason: CloseReason,
@@ -219,11 +256,10 @@ impl Event {
             Event::RecipientAccepted { .. } => "RecipientAccepted",
             Event::DataReady { .. } => "DataReady",
             Event::ChunkAccepted { .. } => "ChunkAccepted",
-            Event::MessageAccepted { .. } => "MessageAccepted",
             Event::RecipientDelivered { .. } => "RecipientDelivered",
             Event::Replied { .. } => "Replied",
             Event::Rejected(_) => "Rejected",
-            Event::MessageNotSent { .. } => "MessageNotSent",
+            Event::MessageFinished(_) => "MessageFinished",
             Event::Cancelled { .. } => "Cancelled",
             Event::Closed { .. } => "Closed",
         }
@@ -239,12 +275,11 @@ impl Event {
             | Event::RecipientAccepted { handle, .. }
             | Event::DataReady { handle, .. }
             | Event::ChunkAccepted { handle, .. }
-            | Event::MessageAccepted { handle, .. }
             | Event::RecipientDelivered { handle, .. }
             | Event::Replied { handle, .. }
-            | Event::MessageNotSent { handle, .. }
             | Event::Cancelled { handle, .. } => Some(*handle),
             Event::Rejected(rejection) => Some(rejection.handle),
+            Event::MessageFinished(outcome) => Some(outcome.mail),
             Event::Greeted { .. } | Event::Ready { .. } | Event::Closed { .. } => None,
         }
     }
@@ -260,7 +295,6 @@ impl Event {
             | Event::RecipientAccepted { reply, .. }
             | Event::DataReady { reply, .. }
             | Event::ChunkAccepted { reply, .. }
-            | Event::MessageAccepted { reply, .. }
             | Event::RecipientDelivered { reply, .. }
             | Event::Replied { reply, .. } => Some(reply),
             Event::Rejected(rejection) => Some(&rejection.reply),
@@ -270,6 +304,10 @@ impl Event {
             Event::Closed {
                 reason: CloseReason::ServiceClosing { reply, .. },
             } => Some(reply),
+            Event::MessageFinished(outcome) => match &outcome.status {
+                super::MessageStatus::Accepted { reply } => Some(reply),
+                _ => None,
+            },
             _ => None,
         }
     }

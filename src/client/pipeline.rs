@@ -7,7 +7,6 @@
 //! last, because both change the session's state.
 
 use std::collections::VecDeque;
-use std::time::Instant;
 
 use crate::command::Verb;
 use crate::stage::Stage;
@@ -86,9 +85,32 @@ pub(crate) struct Outstanding {
     pub verb: Verb,
     pub expect: Expect,
     pub origin: Origin,
-    /// When the command was put into the output (its reply timeout runs from then, or from
-    /// the previous reply if that came later).
-    pub queued_at: Option<Instant>,
+    /// The mail transaction the command belongs to, if any.
+    pub txn: Option<u64>,
+    /// Where its last octet lies in the stream of everything ever written to the server
+    /// (set when it enters the output). A reply can only answer a command whose last octet
+    /// the caller reported written; the reply timeout runs from that moment.
+    pub end: u64,
+}
+
+impl Outstanding {
+    /// A command not yet put into the output.
+    pub(crate) fn new(
+        handle: CommandHandle,
+        verb: Verb,
+        expect: Expect,
+        origin: Origin,
+        txn: Option<u64>,
+    ) -> Outstanding {
+        Outstanding {
+            handle,
+            verb,
+            expect,
+            origin,
+            txn,
+            end: u64::MAX,
+        }
+    }
 }
 
 /// A command waiting for its turn, with its wire bytes.
@@ -127,6 +149,25 @@ impl Pipeline {
         all.extend(self.waiting.drain(..).map(|w| w.command));
         all
     }
+
+    /// Whether a command of transaction `txn` is waiting or awaiting its reply.
+    pub(crate) fn has_txn(&self, txn: u64) -> bool {
+        self.in_flight.iter().any(|c| c.txn == Some(txn))
+            || self.waiting.iter().any(|w| w.command.txn == Some(txn))
+    }
+
+    /// Removes the waiting (unwritten) commands of transaction `txn`; returns them.
+    pub(crate) fn remove_waiting_of(&mut self, txn: u64) -> Vec<Outstanding> {
+        let mut removed = Vec::new();
+        self.waiting.retain(|w| {
+            let ours = w.command.txn == Some(txn);
+            if ours {
+                removed.push(w.command);
+            }
+            !ours
+        });
+        removed
+    }
 }
 
 #[cfg(test)]
@@ -134,13 +175,7 @@ mod tests {
     use super::*;
 
     fn outstanding(expect: Expect) -> Outstanding {
-        Outstanding {
-            handle: CommandHandle(1),
-            verb: Verb::Mail,
-            expect,
-            origin: Origin::Caller,
-            queued_at: None,
-        }
+        Outstanding::new(CommandHandle(1), Verb::Mail, expect, Origin::Caller, None)
     }
 
     #[test]

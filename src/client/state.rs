@@ -2,57 +2,71 @@
 //!
 //! Rules, in the order they are applied to each complete reply:
 //! 1. The oldest command in flight owns the reply (RFC 2920 s3.1). No command in flight:
-//!    a `421` closes the session, anything else is a desync and fatal.
+//!    a `421` closes the session, anything else is a desync and fatal. A command whose last
+//!    octet the caller has not reported written cannot be answered yet: such a reply is an
+//!    early answer, and fatal (nothing it says, "accepted" least of all, can be trusted).
 //! 2. A `421` to any command closes the session: the command is rejected, every other
 //!    outstanding command is cancelled, [`Event::Closed`] follows (RFC 5321 s3.8).
-//! 3. A reply whose first digit the command cannot get (RFC 5321 s4.3.2: `250` to DATA, `354`
-//!    to MAIL, a code outside 2-5) is fatal: the client can no longer know the server's state.
+//! 3. A reply whose code the command cannot get (RFC 5321 s4.3.2 and the extensions' RFCs:
+//!    `250` to EHLO, MAIL, RSET and after the data, `250`/`251` to RCPT, `354` to DATA, `220`
+//!    to STARTTLS, `235`/`334` to AUTH, `221` to QUIT; any `4yz`/`5yz` refuses) is fatal: the
+//!    client can no longer know the server's state.
 //! 4. Otherwise the command's own handler runs; negative replies become
-//!    [`Event::Rejected`] with a diagnosis read in the context of the session.
-//! 5. Then the next command's reply timer is armed and waiting commands are written as far as
-//!    the pipelining rules allow.
+//!    [`Event::Rejected`] with a diagnosis read in the context of the session, linked
+//!    ([`Diagnosis::caused_by`]) to an earlier refusal they follow from.
+//! 5. A transaction that can no longer deliver its message (MAIL refused; every RCPT refused;
+//!    DATA, a chunk or the message refused) drops its unwritten commands and ends with one
+//!    [`Event::MessageFinished`] once its last written command is answered; an RSET follows
+//!    when the server still holds the transaction. Then the next queued message starts, or
+//!    the QUIT the caller asked for goes out.
+//! 6. Then the next command's reply timer is armed (if its last octet is written) and waiting
+//!    commands are written as far as the pipelining rules allow.
 //!
 //! STARTTLS: bytes left after the `220` go-ahead, or arriving before `tls_established`, are
-//! fatal (response injection) and never read as replies.
+//! fatal (response injection) and never read as replies. Every ending goes through
+//! `end_session`: it cancels what is outstanding, finishes every message and queues the last
+//! event, [`Event::Closed`].
 
 use std::time::Instant;
 
+use crate::auth::SaslError;
 use crate::capabilities::Capabilities;
 use crate::command::{Command, Verb};
 use crate::diagnosis::{Context, Diagnosis, diagnose_in_context};
 use crate::reply::{Decoded, Reply, ReplyError};
 use crate::stage::Stage;
 
-use super::pipeline::{Expect, Origin, Outstanding};
+use super::pipeline::{Expect, Origin, Outstanding, Waiting};
 use super::timer::Timer;
+use super::transaction::{Failure, RecipientState, Transaction};
 use super::{
-    Client, CloseReason, CommandHandle, Error, Event, Handshake, Phase, RecipientState, Rejection,
-    TlsPolicy,
+    Client, CloseReason, CommandHandle, Error, Event, Handshake, MessageHandles, MessageOutcome,
+    MessageStatus, Phase, Rejection, TlsPolicy, unstarted_outcome,
 };
 
 impl Client {
     /// Frames and handles the complete replies at the start of `input` (the caller's bytes,
     /// or the buffered ones); returns how many octets they used. The rest is an unfinished
-    /// reply, or was not read because the session failed.
+    /// reply, or was not read because the session ended.
     pub(super) fn process_replies(&mut self, now: Instant, input: &[u8]) -> usize {
         let mut used = 0;
         // Nothing left means no reply was cut: the decoder is between replies and would only
         // say `Incomplete`, so it is not asked.
-        while !self.is_closed() && used < input.len() {
+        while !self.has_ended() && used < input.len() {
             match self.decoder.decode(&input[used..]) {
                 Ok(Decoded::Complete { value, consumed }) => {
                     used += consumed;
                     self.on_reply(now, value);
                     if self.phase == Phase::TlsHandshake {
                         if used < input.len() {
-                            self.fail_injection_of(input.len() - used, &input[used..]);
+                            self.fail_injection(now, input.len() - used, &input[used..]);
                         }
                         break;
                     }
                 }
                 Ok(Decoded::Incomplete) => break,
                 Err(error) => {
-                    self.fail_malformed(error, &input[used..]);
+                    self.fail_malformed(now, error, &input[used..]);
                     break;
                 }
             }
@@ -61,24 +75,47 @@ impl Client {
     }
 
     fn on_reply(&mut self, now: Instant, reply: Reply) {
-        let Some(command) = self.pipeline.in_flight.pop_front() else {
-            self.on_unsolicited(reply);
+        let Some(command) = self.pipeline.in_flight.front().copied() else {
+            self.on_unsolicited(now, reply);
             return;
         };
-        if reply.code().value() == 421 {
-            self.on_service_closing(Some(command), reply);
+        if command.end > self.written {
+            // RFC 5321 s4.2: a reply answers a command the server received; this one was not
+            // even written yet.
+            let stage = command.expect.stage();
+            let diagnosis = Diagnosis::early_reply(stage, &reply);
+            self.fail(
+                now,
+                Error::UnexpectedReply {
+                    stage,
+                    verb: (command.expect != Expect::Greeting).then_some(command.verb),
+                    reply,
+                    diagnosis: Box::new(diagnosis),
+                },
+            );
             return;
         }
-        if !reply_fits(command.expect, &reply) {
+        self.pipeline.in_flight.pop_front();
+        if reply.code().value() == 421 {
+            self.on_service_closing(now, Some(command), reply);
+            return;
+        }
+        if !reply_fits(command.expect, command.verb, &reply) {
             let stage = command.expect.stage();
-            let diagnosis =
-                Diagnosis::unexpected_reply(stage, &reply, expected_codes(command.expect));
-            self.fail(Error::UnexpectedReply {
+            let diagnosis = Diagnosis::unexpected_reply(
                 stage,
-                verb: (command.expect != Expect::Greeting).then_some(command.verb),
-                reply,
-                diagnosis: Box::new(diagnosis),
-            });
+                &reply,
+                expected_codes(command.expect, command.verb),
+            );
+            self.fail(
+                now,
+                Error::UnexpectedReply {
+                    stage,
+                    verb: (command.expect != Expect::Greeting).then_some(command.verb),
+                    reply,
+                    diagnosis: Box::new(diagnosis),
+                },
+            );
             return;
         }
         match command.expect {
@@ -86,36 +123,37 @@ impl Client {
             Expect::Hello => self.on_hello(now, command, reply),
             Expect::StartTls => self.on_starttls(now, command, reply),
             Expect::Auth => self.on_auth(now, command, reply),
-            Expect::Mail => self.on_mail(command, reply),
-            Expect::Rcpt => self.on_rcpt(command, reply),
+            Expect::Mail => self.on_mail(now, command, reply),
+            Expect::Rcpt => self.on_rcpt(now, command, reply),
             Expect::Data => self.on_data(now, command, reply),
             Expect::DataEnd => self.on_data_end(now, command, reply),
             Expect::Chunk => self.on_chunk(now, command, reply),
-            Expect::Rset => self.on_simple(command, reply, Verb::Rset),
-            Expect::Query => self.on_simple(command, reply, command.verb),
-            Expect::Quit => self.on_quit(reply),
+            Expect::Rset | Expect::Query => self.on_simple(now, command, reply),
+            Expect::Quit => self.end_session(now, CloseReason::Quit { reply: Some(reply) }),
         }
-        if self.is_closed() {
+        if self.has_ended() {
             return;
         }
         self.rearm_reply_timer(now);
         if !self.pipeline.waiting.is_empty() {
             self.flush(now);
         }
+        self.pump(now);
     }
 
+    /// The reply timer follows the oldest command in flight, from now (its reply is due
+    /// after this one) if its last octet is written; otherwise the write timer guards it.
     fn rearm_reply_timer(&mut self, now: Instant) {
         match self.pipeline.in_flight.front() {
-            Some(next) => {
-                let start = next.queued_at.map_or(now, |queued| queued.max(now));
+            Some(next) if next.end <= self.written => {
                 let timeout = self.timeout_for(next.expect);
-                self.timers.arm(Timer::Reply, start, timeout);
+                self.timers.arm(Timer::Reply, now, timeout);
             }
-            None => self.timers.stop(Timer::Reply),
+            _ => self.timers.stop(Timer::Reply),
         }
     }
 
-    // ---- greeting and hello ------------------------------------------------------------
+    // ---- greeting, hello, STARTTLS -------------------------------------------------------
 
     fn on_greeting(&mut self, now: Instant, reply: Reply) {
         if reply.code().is_completion() {
@@ -129,7 +167,7 @@ impl Client {
             return;
         }
         // RFC 5321 s3.1: after a 554 greeting the server waits for QUIT.
-        let diagnosis = self.reject(CommandHandle(0), None, Stage::Greeting, None, reply);
+        let diagnosis = self.reject(CommandHandle(0), None, Stage::Greeting, None, reply, None);
         self.phase = Phase::Greeted;
         if self.config.handshake == Handshake::Automatic {
             self.abort(now, diagnosis);
@@ -148,7 +186,9 @@ impl Client {
                 self.starttls_was_offered = true;
             }
             self.capabilities = Some(capabilities.clone());
-            self.phase = Phase::Ready;
+            if self.phase != Phase::Closing {
+                self.phase = Phase::Ready;
+            }
             self.events.push_back(Event::HelloAccepted {
                 handle: command.handle,
                 verb: command.verb,
@@ -157,11 +197,20 @@ impl Client {
             });
             if automatic {
                 self.continue_handshake(now, capabilities);
+            } else if self.config.handshake == Handshake::Manual {
+                self.ready = true;
             }
             return;
         }
         let code = reply.code().value();
-        let diagnosis = self.reject(command.handle, Some(command.verb), Stage::Ehlo, None, reply);
+        let diagnosis = self.reject(
+            command.handle,
+            Some(command.verb),
+            Stage::Ehlo,
+            None,
+            reply,
+            None,
+        );
         // RFC 5321 s3.2: a server that does not know EHLO answers 500 or 502; use HELO.
         if automatic && command.verb == Verb::Ehlo && matches!(code, 500 | 502) {
             let _ = self.queue_hello(now, Verb::Helo, Origin::Engine);
@@ -170,28 +219,63 @@ impl Client {
         }
     }
 
-    /// Automatic mode, after a successful EHLO/HELO: STARTTLS as the policy says, or ready.
+    /// Automatic mode, after a successful EHLO/HELO: STARTTLS as the policy says, then AUTH
+    /// with the configured credentials, then ready.
     fn continue_handshake(&mut self, now: Instant, capabilities: Capabilities) {
+        if self.phase == Phase::Closing {
+            return;
+        }
         let wants_tls = matches!(
             self.config.tls,
             TlsPolicy::Required | TlsPolicy::Opportunistic
         );
         if !self.tls_active && wants_tls && capabilities.starttls() {
-            let _ = self.queue(now, Command::StartTls, Expect::StartTls, Origin::Engine);
+            let _ = self.queue(
+                now,
+                Command::StartTls,
+                Expect::StartTls,
+                Origin::Engine,
+                None,
+            );
         } else if !self.tls_active && self.config.tls == TlsPolicy::Required {
             // RFC 3207 s4: a client that requires TLS ends the session here.
             self.abort(now, Diagnosis::tls_not_offered());
         } else {
-            self.events.push_back(Event::Ready {
-                tls: self.tls_active,
-                capabilities: Box::new(capabilities),
-            });
+            self.authenticate_or_ready(now, capabilities);
         }
+    }
+
+    /// The last step of the automatic handshake: AUTH from the configuration, or `Ready`.
+    fn authenticate_or_ready(&mut self, now: Instant, capabilities: Capabilities) {
+        if let Some(credentials) = self.config.credentials.clone()
+            && self.authenticated.is_none()
+        {
+            let mechanism = self.config.auth_mechanism.clone();
+            let options = self.config.sasl_options.clone();
+            if let Err(refused) =
+                self.start_auth(now, &credentials, mechanism, options, Origin::Engine)
+            {
+                let diagnosis = refused.diagnosis().unwrap_or_else(|| {
+                    Diagnosis::no_common_mechanism(
+                        &capabilities.auth_mechanisms().collect::<Vec<_>>(),
+                        &crate::auth::supported_mechanisms(),
+                    )
+                });
+                self.abort(now, diagnosis);
+            }
+            return;
+        }
+        self.ready = true;
+        self.events.push_back(Event::Ready {
+            tls: self.tls_active,
+            capabilities: Box::new(capabilities),
+        });
     }
 
     fn on_starttls(&mut self, now: Instant, command: Outstanding, reply: Reply) {
         if reply.code().is_completion() {
             self.phase = Phase::TlsHandshake;
+            self.ready = false;
             self.timers.stop(Timer::Reply);
             self.events.push_back(Event::StartTlsReady {
                 handle: command.handle,
@@ -205,6 +289,7 @@ impl Client {
             Stage::StartTls,
             None,
             reply,
+            None,
         );
         if self.config.tls == TlsPolicy::Required {
             // Never downgrade: end the session before anything else is sent.
@@ -212,10 +297,7 @@ impl Client {
         } else if command.origin == Origin::Engine
             && let Some(capabilities) = self.capabilities.clone()
         {
-            self.events.push_back(Event::Ready {
-                tls: false,
-                capabilities: Box::new(capabilities),
-            });
+            self.authenticate_or_ready(now, capabilities);
         }
     }
 
@@ -227,18 +309,14 @@ impl Client {
             return;
         };
         if reply.code().is_intermediate() {
-            if exchange.cancelled {
-                let diagnosis = Diagnosis::unexpected_reply(
+            if exchange.cancelled.is_some() {
+                self.fail_unexpected(
+                    now,
                     Stage::Auth,
-                    &reply,
-                    "a final reply to the cancelled AUTH",
-                );
-                self.fail(Error::UnexpectedReply {
-                    stage: Stage::Auth,
-                    verb: Some(Verb::AuthCancel),
+                    Verb::AuthCancel,
                     reply,
-                    diagnosis: Box::new(diagnosis),
-                });
+                    "501 to the cancelled AUTH (RFC 4954 s4)",
+                );
                 return;
             }
             // RFC 4954 s4: the challenge is base64 in the reply text.
@@ -246,46 +324,66 @@ impl Client {
                 .and_then(|challenge| exchange.client.respond(&challenge));
             let next = match answer {
                 Ok(response) => Command::AuthResponse(response),
-                Err(_) => {
+                Err(error) if is_forgery(&error) => {
+                    let diagnosis = Diagnosis::server_not_verified(&exchange.mechanism, &error);
+                    self.fail(
+                        now,
+                        Error::ServerNotVerified {
+                            mechanism: exchange.mechanism,
+                            source: error,
+                            diagnosis: Box::new(diagnosis),
+                        },
+                    );
+                    return;
+                }
+                Err(error) => {
                     // RFC 4954 s4: the client cancels with "*"; the server answers 501.
-                    exchange.cancelled = true;
+                    exchange.cancelled = Some(error);
                     Command::AuthCancel
                 }
             };
             let verb = next.verb();
             let mut bytes = Vec::new();
-            if next.write_to(&mut bytes).is_err() {
-                exchange.cancelled = true;
+            if let Err(error) = next.write_to(&mut bytes) {
+                exchange.cancelled = Some(SaslError::MalformedChallenge {
+                    mechanism: exchange.mechanism.clone(),
+                    expected: "a challenge whose answer fits on a command line",
+                    found: error.to_string(),
+                });
                 bytes.clear();
                 bytes.extend_from_slice(b"*\r\n");
             }
             // The exchange owns the connection: the answer goes before anything waiting.
             self.compact_output();
             self.output.extend_from_slice(&bytes);
-            self.pipeline.in_flight.push_front(Outstanding {
-                handle: command.handle,
-                verb,
-                expect: Expect::Auth,
-                origin: command.origin,
-                queued_at: Some(now),
-            });
+            self.output_appended(now);
+            let mut answer =
+                Outstanding::new(command.handle, verb, Expect::Auth, command.origin, None);
+            answer.end = self.output_end();
+            self.pipeline.in_flight.push_front(answer);
             self.sasl = Some(exchange);
             return;
         }
         if reply.code().is_completion() {
-            if !exchange.client.is_complete() {
-                // SCRAM: the server claims success without proving it knows the password.
-                let diagnosis = Diagnosis::unexpected_reply(
+            if exchange.cancelled.is_some() {
+                // RFC 4954 s4: a cancelled exchange ends in 501; a server that says "235"
+                // instead has no credentials from this client to trust.
+                self.fail_unexpected(
+                    now,
                     Stage::Auth,
-                    &reply,
-                    "the server's proof (a 334) before success",
-                );
-                self.fail(Error::UnexpectedReply {
-                    stage: Stage::Auth,
-                    verb: Some(Verb::Auth),
+                    Verb::AuthCancel,
                     reply,
-                    diagnosis: Box::new(diagnosis),
-                });
+                    "501 to the cancelled AUTH (RFC 4954 s4)",
+                );
+                return;
+            }
+            if !exchange.client.is_complete() {
+                let expected = if exchange.mechanism.as_str().starts_with("SCRAM") {
+                    "the server's proof (a 334 with its signature, RFC 5802 s5) before success"
+                } else {
+                    "a 334 challenge: the client had not sent its credentials yet"
+                };
+                self.fail_unexpected(now, Stage::Auth, Verb::Auth, reply, expected);
                 return;
             }
             self.authenticated = Some(exchange.mechanism.clone());
@@ -294,16 +392,51 @@ impl Client {
                 mechanism: exchange.mechanism,
                 reply,
             });
+            if exchange.origin == Origin::Engine
+                && let Some(capabilities) = self.capabilities.clone()
+            {
+                self.authenticate_or_ready(now, capabilities);
+            }
             return;
         }
-        self.reject(exchange.handle, Some(Verb::Auth), Stage::Auth, None, reply);
+        let diagnosis = match &exchange.cancelled {
+            Some(error) => Diagnosis::sasl_cancelled(&reply, error),
+            None => self.diagnose(Stage::Auth, &reply),
+        };
+        self.reject_with(
+            exchange.handle,
+            Some(Verb::Auth),
+            Stage::Auth,
+            None,
+            reply,
+            diagnosis.clone(),
+        );
+        if exchange.origin == Origin::Engine {
+            self.abort(now, diagnosis);
+        }
     }
 
     // ---- the transaction -----------------------------------------------------------------
 
-    fn on_mail(&mut self, command: Outstanding, reply: Reply) {
+    /// The open transaction, if `command` belongs to it.
+    fn transaction_of(&mut self, command: &Outstanding) -> Option<&mut Transaction> {
+        self.transaction
+            .as_mut()
+            .filter(|t| command.txn == Some(t.id))
+    }
+
+    /// The diagnosis an earlier failure of the command's transaction gives its refusals.
+    fn earlier_failure(&self, command: &Outstanding) -> Option<Diagnosis> {
+        self.transaction
+            .as_ref()
+            .filter(|t| command.txn == Some(t.id))
+            .and_then(|t| t.failure.as_ref())
+            .map(|f| f.diagnosis().clone())
+    }
+
+    fn on_mail(&mut self, now: Instant, command: Outstanding, reply: Reply) {
         if reply.code().is_completion() {
-            if let Some(transaction) = self.transaction_of(command.handle) {
+            if let Some(transaction) = self.transaction_of(&command) {
                 transaction.mail_accepted = true;
             }
             self.events.push_back(Event::MailAccepted {
@@ -312,63 +445,90 @@ impl Client {
             });
             return;
         }
-        self.reject(command.handle, Some(Verb::Mail), Stage::Mail, None, reply);
-        if let Some(transaction) = self.transaction_of(command.handle) {
-            // No server-side transaction exists; replies to pipelined RCPT/DATA follow.
-            transaction.failed = true;
-            transaction.mail_accepted = false;
+        let diagnosis = self.reject(
+            command.handle,
+            Some(Verb::Mail),
+            Stage::Mail,
+            None,
+            reply,
+            None,
+        );
+        if let Some(transaction) = self.transaction_of(&command) {
+            // No server-side transaction exists; what is still to be sent is not sent.
+            transaction
+                .failure
+                .get_or_insert(Failure::Refused(Box::new(diagnosis)));
         }
-        self.end_failed_transaction_if_idle(command.handle);
+        self.settle(now);
     }
 
-    fn on_rcpt(&mut self, command: Outstanding, reply: Reply) {
+    fn on_rcpt(&mut self, now: Instant, command: Outstanding, reply: Reply) {
         if reply.code().is_completion() {
-            self.set_recipient(command.handle, RecipientState::Accepted);
+            if let Some(transaction) = self.transaction_of(&command)
+                && let Some(recipient) = transaction.recipient_mut(command.handle)
+            {
+                recipient.state = RecipientState::Accepted;
+            }
             self.events.push_back(Event::RecipientAccepted {
                 handle: command.handle,
                 reply,
             });
             return;
         }
-        let diagnosis = self.reject(command.handle, Some(Verb::Rcpt), Stage::Rcpt, None, reply);
-        self.set_recipient(
+        let earlier = self.earlier_failure(&command);
+        let diagnosis = self.reject(
             command.handle,
-            RecipientState::Rejected(Box::new(diagnosis)),
+            Some(Verb::Rcpt),
+            Stage::Rcpt,
+            None,
+            reply,
+            earlier.as_ref(),
         );
-        self.end_failed_transaction_if_idle(command.handle);
+        if let Some(transaction) = self.transaction_of(&command)
+            && let Some(recipient) = transaction.recipient_mut(command.handle)
+        {
+            recipient.state = RecipientState::Refused(Box::new(diagnosis));
+        }
+        self.settle(now);
     }
 
     fn on_data(&mut self, now: Instant, command: Outstanding, reply: Reply) {
-        let accepted = self
-            .transaction_of(command.handle)
-            .map_or(0, |t| t.accepted());
+        let Some(transaction) = self.transaction_of(&command) else {
+            self.on_orphan(now, command, reply, Stage::Data);
+            return;
+        };
+        let no_recipient = transaction.accepted() == 0;
         if reply.code().is_intermediate() {
-            if accepted == 0 {
-                // RFC 2920 s3.1: every RCPT failed but DATA was accepted: send an empty
-                // message end so the server leaves data mode, then RSET.
-                self.compact_output();
-                self.output.extend_from_slice(b".\r\n");
-                self.pipeline.in_flight.push_front(Outstanding {
-                    handle: command.handle,
-                    verb: Verb::Data,
-                    expect: Expect::DataEnd,
-                    origin: Origin::Engine,
-                    queued_at: Some(now),
-                });
-                if let Some(transaction) = self.transaction_of(command.handle) {
-                    transaction.failed = true;
+            if transaction.failure.is_some() || no_recipient {
+                // RFC 2920 s3.1: the message can no longer be delivered but the server wants
+                // data: an empty message end takes it out of data mode.
+                if transaction.failure.is_none() {
+                    let diagnosis = Diagnosis::recipients_all_refused(transaction.first_refusal());
+                    transaction.failure = Some(Failure::NotSent(Box::new(diagnosis)));
                 }
+                self.write_engine_line(
+                    b".\r\n",
+                    command.handle,
+                    Verb::Data,
+                    Expect::DataEnd,
+                    command.txn,
+                );
                 return;
             }
-            let prepared = self
-                .transaction_of(command.handle)
-                .and_then(|t| t.prepared_body.take());
-            match prepared {
+            match transaction.prepared_body.take() {
                 Some(body) => {
                     self.compact_output();
                     self.output.extend_from_slice(&body);
-                    self.arm_data_block(now);
-                    self.end_data(now);
+                    self.output_appended(now);
+                    let mut end = Outstanding::new(
+                        command.handle,
+                        Verb::Data,
+                        Expect::DataEnd,
+                        Origin::Caller,
+                        command.txn,
+                    );
+                    end.end = self.output_end();
+                    self.pipeline.in_flight.push_front(end);
                 }
                 None => {
                     self.phase = Phase::SendingData;
@@ -380,73 +540,128 @@ impl Client {
             }
             return;
         }
-        self.reject(command.handle, Some(Verb::Data), Stage::Data, None, reply);
-        self.fail_transaction(now, command.handle);
+        let earlier = match &transaction.failure {
+            Some(failure) => Some(failure.diagnosis().clone()),
+            None if no_recipient && transaction.recipients_answered() => Some(
+                Diagnosis::recipients_all_refused(transaction.first_refusal()),
+            ),
+            None => None,
+        };
+        let diagnosis = self.reject(
+            command.handle,
+            Some(Verb::Data),
+            Stage::Data,
+            None,
+            reply,
+            earlier.as_ref(),
+        );
+        if let Some(transaction) = self.transaction_of(&command) {
+            let failure = match earlier {
+                Some(earlier) if no_recipient => Failure::NotSent(Box::new(earlier)),
+                _ => Failure::Refused(Box::new(diagnosis)),
+            };
+            transaction.failure.get_or_insert(failure);
+        }
+        self.settle(now);
     }
 
-    /// After the message data (or its final dot) was written: await the reply(ies).
-    pub(super) fn end_data(&mut self, now: Instant) {
-        self.phase = if self.phase == Phase::SendingData {
-            Phase::Ready
-        } else {
-            self.phase
-        };
+    /// Writes a line the engine sends on its own ahead of everything waiting (the empty
+    /// message end of RFC 2920 s3.1), awaiting its reply first.
+    fn write_engine_line(
+        &mut self,
+        line: &[u8],
+        handle: CommandHandle,
+        verb: Verb,
+        expect: Expect,
+        txn: Option<u64>,
+    ) {
+        self.compact_output();
+        self.output.extend_from_slice(line);
+        // Nothing is written ahead of it: the output was empty (DATA ends a group).
+        let mut command = Outstanding::new(handle, verb, expect, Origin::Engine, txn);
+        command.end = self.output_end();
+        self.pipeline.in_flight.push_front(command);
+        if !self.timers.is_armed(Timer::Write) {
+            // The caller writes it on its next turn; `now` is not needed for the deadline of
+            // a line already due, so the write timer starts with the reply that asked for it.
+        }
+    }
+
+    /// After `finish_data` wrote the final dot: await the reply(ies).
+    pub(super) fn await_data_end(&mut self, long_lines: u64) {
         let Some(transaction) = &mut self.transaction else {
             return;
         };
+        transaction.long_lines = long_lines;
         let Some(handle) = transaction.data else {
             return;
         };
-        let first = self.pipeline.in_flight.is_empty();
-        self.pipeline.in_flight.push_front(Outstanding {
+        let mut command = Outstanding::new(
             handle,
-            verb: Verb::Data,
-            expect: Expect::DataEnd,
-            origin: Origin::Caller,
-            queued_at: Some(now),
-        });
-        if first {
-            self.timers
-                .arm(Timer::Reply, now, self.config.timeouts.data_termination);
-        }
+            Verb::Data,
+            Expect::DataEnd,
+            Origin::Caller,
+            Some(transaction.id),
+        );
+        command.end = self.output_end();
+        self.pipeline.in_flight.push_front(command);
     }
 
     fn on_data_end(&mut self, now: Instant, command: Outstanding, reply: Reply) {
+        if self.transaction_of(&command).is_none() {
+            self.on_orphan(now, command, reply, Stage::DataEnd);
+            return;
+        }
         if command.origin == Origin::Engine {
-            // The reply to the empty message end of RFC 2920 s3.1 recovery.
-            let diagnosis = self.no_valid_recipients(command.handle, &reply);
-            self.events.push_back(Event::MessageNotSent {
-                handle: command.handle,
-                diagnosis: Box::new(diagnosis),
-            });
-            self.fail_transaction(now, command.handle);
+            // The reply to the empty message end of RFC 2920 s3.1 recovery: the transaction
+            // is over on the server either way.
+            self.finish_transaction(now, None, true);
             return;
         }
         if self.config.lmtp {
-            self.on_lmtp_reply(command, reply);
+            self.on_lmtp_reply(now, command, reply);
             return;
         }
+        let Some(transaction) = self.transaction_of(&command) else {
+            return;
+        };
+        let accepted = transaction.accepted();
+        let failure = transaction.failure.clone();
+        let first_refusal = transaction.first_refusal().cloned();
         if reply.code().is_completion() {
-            self.events.push_back(Event::MessageAccepted {
-                handle: command.handle,
-                reply,
-            });
-        } else {
-            self.reject(
-                command.handle,
-                Some(command.verb),
-                Stage::DataEnd,
-                None,
-                reply,
-            );
+            let status = match failure {
+                // A chunk was refused: the message is incomplete whatever the server says of
+                // the last one (RFC 3030 s2).
+                Some(_) => None,
+                None if accepted == 0 => Some(MessageStatus::NotSent {
+                    diagnosis: Box::new(Diagnosis::recipients_all_refused(first_refusal.as_ref())),
+                }),
+                None => Some(MessageStatus::Accepted { reply }),
+            };
+            self.finish_transaction(now, status, true);
+            return;
         }
-        // RFC 5321 s4.1.1.4: the transaction ends with the reply to the data.
-        self.end_transaction();
+        let earlier = failure.as_ref().map(|f| f.diagnosis().clone());
+        let diagnosis = self.reject(
+            command.handle,
+            Some(command.verb),
+            Stage::DataEnd,
+            None,
+            reply,
+            earlier.as_ref(),
+        );
+        let status = match failure {
+            Some(_) => None,
+            None => Some(MessageStatus::Refused {
+                diagnosis: Box::new(diagnosis),
+            }),
+        };
+        self.finish_transaction(now, status, true);
     }
 
     /// RFC 2033 s4.2: one reply per accepted recipient, in RCPT order.
-    fn on_lmtp_reply(&mut self, command: Outstanding, reply: Reply) {
-        let Some(transaction) = &mut self.transaction else {
+    fn on_lmtp_reply(&mut self, now: Instant, command: Outstanding, reply: Reply) {
+        let Some(transaction) = self.transaction_of(&command) else {
             return;
         };
         if !transaction.lmtp_started {
@@ -461,38 +676,57 @@ impl Client {
         }
         let recipient = transaction.lmtp_owed.pop_front();
         let more = !transaction.lmtp_owed.is_empty();
-        let positive = reply.code().is_completion();
-        if positive {
-            transaction.lmtp_delivered += 1;
-        }
-        let delivered = transaction.lmtp_delivered;
-        match recipient {
-            Some(recipient) if positive => self.events.push_back(Event::RecipientDelivered {
-                handle: command.handle,
-                recipient,
-                reply: reply.clone(),
-            }),
-            _ => {
-                self.reject(
-                    command.handle,
-                    Some(command.verb),
-                    Stage::DataEnd,
+        if reply.code().is_completion() {
+            transaction.lmtp_accepted = Some(reply.clone());
+            if let Some(handle) = recipient
+                && let Some(r) = transaction.recipient_mut(handle)
+            {
+                r.state = RecipientState::Delivered(reply.clone());
+            }
+            if let Some(recipient) = recipient {
+                self.events.push_back(Event::RecipientDelivered {
+                    handle: command.handle,
                     recipient,
-                    reply.clone(),
-                );
+                    reply,
+                });
+            }
+        } else {
+            let diagnosis = self.reject(
+                command.handle,
+                Some(command.verb),
+                Stage::DataEnd,
+                recipient,
+                reply,
+                None,
+            );
+            if let Some(transaction) = self.transaction_of(&command) {
+                if let Some(handle) = recipient
+                    && let Some(r) = transaction.recipient_mut(handle)
+                {
+                    r.state = RecipientState::Refused(Box::new(diagnosis.clone()));
+                }
+                transaction
+                    .failure
+                    .get_or_insert(Failure::Refused(Box::new(diagnosis)));
             }
         }
         if more {
             self.pipeline.in_flight.push_front(command);
             return;
         }
-        if delivered > 0 {
-            self.events.push_back(Event::MessageAccepted {
-                handle: command.handle,
-                reply,
-            });
-        }
-        self.end_transaction();
+        let Some(transaction) = self.transaction_of(&command) else {
+            return;
+        };
+        let status = match transaction.lmtp_accepted.take() {
+            Some(reply) => Some(MessageStatus::Accepted { reply }),
+            None if transaction.failure.is_none() => Some(MessageStatus::NotSent {
+                diagnosis: Box::new(Diagnosis::recipients_all_refused(
+                    transaction.first_refusal(),
+                )),
+            }),
+            None => None,
+        };
+        self.finish_transaction(now, status, true);
     }
 
     fn on_chunk(&mut self, now: Instant, command: Outstanding, reply: Reply) {
@@ -503,82 +737,165 @@ impl Client {
             });
             return;
         }
-        self.reject(command.handle, Some(Verb::Bdat), Stage::Data, None, reply);
-        // RFC 3030 s4.2: after a failed BDAT, later chunks are discarded; reset.
-        self.fail_transaction(now, command.handle);
+        let earlier = self.earlier_failure(&command);
+        let diagnosis = self.reject(
+            command.handle,
+            Some(Verb::Bdat),
+            Stage::Data,
+            None,
+            reply,
+            earlier.as_ref(),
+        );
+        if let Some(transaction) = self.transaction_of(&command) {
+            // RFC 3030 s2: after a failed chunk the transaction has failed; no more chunks.
+            transaction
+                .failure
+                .get_or_insert(Failure::Refused(Box::new(diagnosis)));
+        }
+        self.settle(now);
     }
 
-    fn on_simple(&mut self, command: Outstanding, reply: Reply, verb: Verb) {
+    /// A reply to a transaction command whose transaction the caller already ended (RSET):
+    /// reported, nothing more.
+    fn on_orphan(&mut self, _now: Instant, command: Outstanding, reply: Reply, stage: Stage) {
+        if !reply.code().is_completion() && !reply.code().is_intermediate() {
+            self.reject(command.handle, Some(command.verb), stage, None, reply, None);
+        } else if reply.code().is_intermediate() && command.expect == Expect::Data {
+            // The caller reset the transaction, yet DATA was accepted: end the data at once.
+            self.write_engine_line(b".\r\n", command.handle, Verb::Data, Expect::DataEnd, None);
+        }
+    }
+
+    fn on_simple(&mut self, now: Instant, command: Outstanding, reply: Reply) {
         if reply.code().is_completion() {
             if command.origin == Origin::Caller {
                 self.events.push_back(Event::Replied {
                     handle: command.handle,
-                    verb,
+                    verb: command.verb,
                     reply,
                 });
             }
             return;
         }
+        if command.origin == Origin::Engine {
+            // The engine's RSET was refused: the server's state is unknown.
+            self.fail_unexpected(now, Stage::Any, command.verb, reply, "250 to RSET");
+            return;
+        }
         self.reject(
             command.handle,
-            Some(verb),
+            Some(command.verb),
             command.expect.stage(),
             None,
             reply,
+            None,
         );
     }
 
-    fn on_quit(&mut self, reply: Reply) {
-        self.close(Some(reply));
-    }
-
-    /// Marks a recipient's outcome in the open transaction.
-    fn set_recipient(&mut self, handle: CommandHandle, state: RecipientState) {
-        if let Some(transaction) = &mut self.transaction
-            && let Some(recipient) = transaction
-                .recipients
-                .iter_mut()
-                .find(|r| r.handle == handle)
+    /// After a reply about the open transaction: when it can no longer deliver its message,
+    /// drop its unwritten commands and finish it once nothing of it is awaited.
+    pub(super) fn settle(&mut self, now: Instant) {
+        let Some(transaction) = &mut self.transaction else {
+            return;
+        };
+        if transaction.failure.is_none()
+            && transaction.engine_driven
+            && transaction.recipients_answered()
+            && transaction.accepted() == 0
         {
-            recipient.state = state;
+            // Every recipient refused: no DATA (and without PIPELINING it was not written).
+            let diagnosis = Diagnosis::recipients_all_refused(transaction.first_refusal());
+            transaction.failure = Some(Failure::NotSent(Box::new(diagnosis)));
+        }
+        if transaction.failure.is_none() {
+            return;
+        }
+        let id = transaction.id;
+        for command in self.pipeline.remove_waiting_of(id) {
+            if command.origin == Origin::Caller {
+                self.events.push_back(Event::Cancelled {
+                    handle: command.handle,
+                    verb: command.verb,
+                });
+            }
+        }
+        if !self.pipeline.has_txn(id) && self.phase != Phase::SendingData {
+            self.finish_transaction(now, None, false);
         }
     }
 
-    /// The open transaction, if `handle` belongs to it.
-    fn transaction_of(&mut self, handle: CommandHandle) -> Option<&mut super::Transaction> {
-        self.transaction.as_mut().filter(|t| {
-            t.mail == handle
-                || t.data == Some(handle)
-                || t.recipients.iter().any(|r| r.handle == handle)
-        })
-    }
-
-    /// The transaction failed before its data was accepted: reset the server if it holds a
-    /// transaction (RFC 2920 s3.1) and forget it.
-    fn fail_transaction(&mut self, now: Instant, handle: CommandHandle) {
-        let Some(transaction) = self.transaction_of(handle) else {
+    /// Ends the open transaction with its one [`Event::MessageFinished`]: `status`, or the
+    /// failure recorded. An RSET follows when the server still holds the transaction (MAIL
+    /// accepted, and no reply to the end of the data ended it).
+    pub(super) fn finish_transaction(
+        &mut self,
+        now: Instant,
+        status: Option<MessageStatus>,
+        ended_by_data_reply: bool,
+    ) {
+        let Some(transaction) = self.transaction.take() else {
             return;
         };
-        let needs_reset = transaction.mail_accepted;
-        self.end_transaction();
-        if needs_reset {
+        let status = status.unwrap_or_else(|| failure_status(&transaction));
+        let abandoned = matches!(status, MessageStatus::Abandoned);
+        if transaction.mail_accepted && !ended_by_data_reply && !abandoned && !self.has_ended() {
             self.queue_reset_first(now);
         }
+        self.events
+            .push_back(Event::MessageFinished(Box::new(outcome(
+                transaction,
+                status,
+            ))));
     }
 
-    /// A failed transaction with nothing outstanding and no DATA asked for is over.
-    fn end_failed_transaction_if_idle(&mut self, handle: CommandHandle) {
-        let Some(transaction) = self.transaction_of(handle) else {
-            return;
-        };
-        let mail_failed = transaction.failed && !transaction.mail_accepted;
-        if mail_failed && transaction.data.is_none() {
-            let pending = transaction
-                .recipients
-                .iter()
-                .any(|r| matches!(r.state, RecipientState::Pending));
-            if !pending {
-                self.end_transaction();
+    /// A queued message finished before its MAIL was sent.
+    pub(super) fn finish_unstarted(
+        &mut self,
+        handles: &MessageHandles,
+        status: MessageStatus,
+        long_lines: u64,
+    ) {
+        self.events
+            .push_back(Event::MessageFinished(Box::new(unstarted_outcome(
+                handles, status, long_lines,
+            ))));
+    }
+
+    /// Starts queued messages while the session is free, then the QUIT the caller asked for
+    /// once nothing is left.
+    pub(super) fn pump(&mut self, now: Instant) {
+        while self.can_start_message() {
+            let Some(next) = self.queue.front() else {
+                break;
+            };
+            if self.pipeline.len() + next.envelope.to.len() + 2
+                > self.config.max_outstanding_commands
+            {
+                // Too much still outstanding for the whole envelope: wait for replies.
+                break;
+            }
+            let Some(next) = self.queue.pop_front() else {
+                break;
+            };
+            self.start_message(now, &next.handles, &next.envelope, next.prepared);
+        }
+        if self.quit_requested.is_some()
+            && !self.has_engine_work()
+            && matches!(self.phase, Phase::Ready | Phase::Greeted)
+            && self.abort.is_none()
+            && let Some(handle) = self.quit_requested.take()
+        {
+            let queued = self.queue_with(
+                now,
+                handle,
+                Verb::Quit,
+                Expect::Quit,
+                Origin::Caller,
+                None,
+                |out| Command::Quit.write_to(out),
+            );
+            if queued.is_ok() {
+                self.phase = Phase::Closing;
             }
         }
     }
@@ -586,14 +903,8 @@ impl Client {
     /// Queues an engine RSET ahead of anything the caller queued.
     fn queue_reset_first(&mut self, now: Instant) {
         let handle = self.new_handle();
-        self.pipeline.waiting.push_front(super::Waiting {
-            command: Outstanding {
-                handle,
-                verb: Verb::Rset,
-                expect: Expect::Rset,
-                origin: Origin::Engine,
-                queued_at: None,
-            },
+        self.pipeline.waiting.push_front(Waiting {
+            command: Outstanding::new(handle, Verb::Rset, Expect::Rset, Origin::Engine, None),
             bytes: b"RSET\r\n".to_vec(),
         });
         self.flush(now);
@@ -609,7 +920,7 @@ impl Client {
             && let Some(transaction) = &self.transaction
         {
             for recipient in &transaction.recipients {
-                if let RecipientState::Rejected(diagnosis) = &recipient.state {
+                if let RecipientState::Refused(diagnosis) = &recipient.state {
                     context.add_recipient((**diagnosis).clone());
                 }
             }
@@ -620,11 +931,8 @@ impl Client {
         diagnose_in_context(stage, reply, &context)
     }
 
-    fn no_valid_recipients(&self, _handle: CommandHandle, reply: &Reply) -> Diagnosis {
-        self.diagnose(Stage::Data, reply)
-    }
-
-    /// Reports a negative reply and returns its diagnosis.
+    /// Reports a negative reply and returns its diagnosis; `earlier` is the refusal it
+    /// follows from, if any.
     fn reject(
         &mut self,
         handle: CommandHandle,
@@ -632,8 +940,27 @@ impl Client {
         stage: Stage,
         recipient: Option<CommandHandle>,
         reply: Reply,
+        earlier: Option<&Diagnosis>,
     ) -> Diagnosis {
-        let diagnosis = self.diagnose(stage, &reply);
+        let mut diagnosis = self.diagnose(stage, &reply);
+        if let Some(earlier) = earlier
+            && diagnosis.caused_by().is_none()
+        {
+            diagnosis = diagnosis.with_caused_by(earlier.clone());
+        }
+        self.reject_with(handle, verb, stage, recipient, reply, diagnosis.clone());
+        diagnosis
+    }
+
+    fn reject_with(
+        &mut self,
+        handle: CommandHandle,
+        verb: Option<Verb>,
+        stage: Stage,
+        recipient: Option<CommandHandle>,
+        reply: Reply,
+        diagnosis: Diagnosis,
+    ) {
         self.last_rejection = Some(Box::new(diagnosis.clone()));
         self.events.push_back(Event::Rejected(Box::new(Rejection {
             handle,
@@ -641,65 +968,139 @@ impl Client {
             stage,
             recipient,
             reply,
-            diagnosis: diagnosis.clone(),
+            diagnosis,
         })));
-        diagnosis
     }
 
     // ---- ending ------------------------------------------------------------------------------
 
     /// The engine ends the session with QUIT because going on would break the configuration.
-    fn abort(&mut self, now: Instant, diagnosis: Diagnosis) {
-        if self.abort.is_some() {
+    pub(super) fn abort(&mut self, now: Instant, diagnosis: Diagnosis) {
+        if self.abort.is_some() || self.has_ended() {
             return;
         }
         self.abort = Some(Box::new(diagnosis));
-        self.cancel_waiting();
-        let _ = self.queue(now, Command::Quit, Expect::Quit, Origin::Engine);
-        self.phase = Phase::Closing;
+        for waiting in std::mem::take(&mut self.pipeline.waiting) {
+            if waiting.command.origin == Origin::Caller {
+                self.events.push_back(Event::Cancelled {
+                    handle: waiting.command.handle,
+                    verb: waiting.command.verb,
+                });
+            }
+        }
+        if self.phase != Phase::Closing {
+            let _ = self.queue(now, Command::Quit, Expect::Quit, Origin::Engine, None);
+            self.phase = Phase::Closing;
+        }
     }
 
-    /// The session is over after QUIT (or EOF while closing).
-    fn close(&mut self, reply: Option<Reply>) {
-        let reason = match self.abort.take() {
-            Some(diagnosis) => CloseReason::Aborted { diagnosis },
-            None => CloseReason::Quit { reply },
+    /// Ends the session: every outstanding command gets its last event, every message its
+    /// finishing event, then [`Event::Closed`].
+    pub(super) fn end_session(&mut self, _now: Instant, reason: CloseReason) {
+        let reason = match (reason, self.abort.take()) {
+            (CloseReason::Quit { .. }, Some(diagnosis)) => CloseReason::Aborted { diagnosis },
+            (reason, _) => reason,
         };
-        self.cancel_all();
+        let cause = reason.diagnosis().cloned();
+        // Whether the end of the open transaction's data was written: then the server may
+        // have taken the message.
+        let data_end_written = self.transaction.as_ref().is_some_and(|t| {
+            self.pipeline.in_flight.iter().any(|c| {
+                c.expect == Expect::DataEnd && c.txn == Some(t.id) && c.end <= self.written
+            })
+        });
+        for command in self.pipeline.drain_all() {
+            if command.origin == Origin::Caller && command.expect != Expect::Greeting {
+                self.events.push_back(Event::Cancelled {
+                    handle: command.handle,
+                    verb: command.verb,
+                });
+            }
+        }
+        if let Some(handle) = self.quit_requested.take() {
+            self.events.push_back(Event::Cancelled {
+                handle,
+                verb: Verb::Quit,
+            });
+        }
+        if self.phase == Phase::SendingData
+            && let Some(handle) = self.transaction.as_ref().and_then(|t| t.data)
+        {
+            self.events.push_back(Event::Cancelled {
+                handle,
+                verb: Verb::Data,
+            });
+        }
+        self.sasl = None;
+        if let Some(transaction) = self.transaction.take() {
+            let status = match (&cause, &transaction.failure, &transaction.lmtp_accepted) {
+                (_, Some(_), _) => failure_status(&transaction),
+                // LMTP: some recipients have the message already.
+                (_, None, Some(reply)) => MessageStatus::Accepted {
+                    reply: reply.clone(),
+                },
+                (None, None, None) => MessageStatus::Abandoned,
+                (Some(cause), None, None) if data_end_written => MessageStatus::Unconfirmed {
+                    diagnosis: Box::new(cause.clone()),
+                },
+                (Some(cause), None, None) => MessageStatus::NotSent {
+                    diagnosis: Box::new(cause.clone()),
+                },
+            };
+            self.events
+                .push_back(Event::MessageFinished(Box::new(outcome(
+                    transaction,
+                    status,
+                ))));
+        }
+        for queued in std::mem::take(&mut self.queue) {
+            let diagnosis = cause
+                .clone()
+                .unwrap_or_else(|| Diagnosis::connection_closed(Stage::Any, None));
+            let status = MessageStatus::NotSent {
+                diagnosis: Box::new(diagnosis),
+            };
+            self.finish_unstarted(&queued.handles, status, queued.prepared.long_lines);
+        }
         self.phase = Phase::Closed;
         self.timers.stop_all();
         self.events.push_back(Event::Closed { reason });
     }
 
-    fn on_service_closing(&mut self, command: Option<Outstanding>, reply: Reply) {
+    fn on_service_closing(&mut self, now: Instant, command: Option<Outstanding>, reply: Reply) {
         let stage = command.as_ref().map_or(Stage::Any, |c| c.expect.stage());
         if let Some(command) = command
             && command.expect != Expect::Greeting
             && command.expect != Expect::Quit
         {
-            self.reject(
+            let diagnosis = self.reject(
                 command.handle,
                 Some(command.verb),
                 stage,
                 None,
                 reply.clone(),
+                None,
             );
+            if command.expect == Expect::Rcpt
+                && let Some(transaction) = self.transaction_of(&command)
+                && let Some(recipient) = transaction.recipient_mut(command.handle)
+            {
+                recipient.state = RecipientState::Refused(Box::new(diagnosis));
+            }
         }
         let diagnosis = self.diagnose(stage, &reply);
-        self.cancel_all();
-        self.phase = Phase::Closed;
-        self.timers.stop_all();
-        self.events.push_back(Event::Closed {
-            reason: CloseReason::ServiceClosing {
+        self.end_session(
+            now,
+            CloseReason::ServiceClosing {
                 reply,
                 diagnosis: Box::new(diagnosis),
             },
-        });
+        );
     }
 
-    fn on_unsolicited(&mut self, reply: Reply) {
+    fn on_unsolicited(&mut self, now: Instant, reply: Reply) {
         if reply.code().value() == 421 {
-            self.on_service_closing(None, reply);
+            self.on_service_closing(now, None, reply);
             return;
         }
         let stage = if self.phase == Phase::SendingData {
@@ -709,15 +1110,18 @@ impl Client {
         };
         let diagnosis =
             Diagnosis::unexpected_reply(stage, &reply, "no reply (no command was waiting)");
-        self.fail(Error::UnexpectedReply {
-            stage,
-            verb: None,
-            reply,
-            diagnosis: Box::new(diagnosis),
-        });
+        self.fail(
+            now,
+            Error::UnexpectedReply {
+                stage,
+                verb: None,
+                reply,
+                diagnosis: Box::new(diagnosis),
+            },
+        );
     }
 
-    pub(super) fn on_eof(&mut self, _now: Instant) {
+    pub(super) fn on_eof(&mut self, now: Instant) {
         let mid_reply = self.decoder.is_mid_reply() || self.input_start < self.input.len();
         let quitting = self.phase == Phase::Closing
             && self
@@ -727,55 +1131,69 @@ impl Client {
                 .is_none_or(|c| c.expect == Expect::Quit);
         if quitting && !mid_reply {
             // RFC 5321 s4.1.1.10: the server may close without waiting for more.
-            self.close(None);
+            self.end_session(now, CloseReason::Quit { reply: None });
             return;
         }
         let stage = self.current_stage();
         let busy = !self.pipeline.in_flight.is_empty()
+            || !self.pipeline.waiting.is_empty()
             || self.phase == Phase::SendingData
             || self.transaction.is_some()
+            || !self.queue.is_empty()
             || self.phase == Phase::TlsHandshake;
         let previous = self.last_rejection.as_deref();
         let diagnosis = Diagnosis::connection_closed(stage, previous);
         if busy || mid_reply {
-            self.fail(Error::UnexpectedEof {
-                stage,
-                mid_reply,
-                diagnosis: Box::new(diagnosis),
-            });
+            self.fail(
+                now,
+                Error::UnexpectedEof {
+                    stage,
+                    mid_reply,
+                    diagnosis: Box::new(diagnosis),
+                },
+            );
             return;
         }
-        self.cancel_all();
-        self.phase = Phase::Closed;
-        self.timers.stop_all();
-        self.events.push_back(Event::Closed {
-            reason: CloseReason::ConnectionClosed {
+        self.end_session(
+            now,
+            CloseReason::ConnectionClosed {
                 diagnosis: Box::new(diagnosis),
             },
-        });
+        );
     }
 
-    pub(super) fn on_timeout(&mut self, timer: Timer) {
-        let (stage, waited) = match timer {
+    pub(super) fn on_timeout(&mut self, now: Instant, timer: Timer) {
+        let (stage, diagnosis) = match timer {
             Timer::Reply => {
                 let expect = self
                     .pipeline
                     .in_flight
                     .front()
                     .map_or(Expect::Greeting, |c| c.expect);
-                (expect.stage(), self.timeout_for(expect))
+                let stage = expect.stage();
+                (
+                    stage,
+                    Diagnosis::reply_timeout(stage, self.timeout_for(expect)),
+                )
             }
-            Timer::DataBlock => (Stage::Data, self.config.timeouts.data_block),
+            Timer::Write => {
+                let stage = self.current_stage();
+                let pending = self.pending_output().len();
+                let waited = self.config.timeouts.data_block;
+                (stage, Diagnosis::write_stalled(stage, waited, pending))
+            }
         };
-        let diagnosis = Diagnosis::reply_timeout(stage, waited);
-        self.fail(Error::Timeout {
-            stage,
-            diagnosis: Box::new(diagnosis),
-        });
+        self.fail(
+            now,
+            Error::Timeout {
+                stage,
+                diagnosis: Box::new(diagnosis),
+            },
+        );
     }
 
     /// Where the session is, for errors that happen between replies.
-    fn current_stage(&self) -> Stage {
+    pub(super) fn current_stage(&self) -> Stage {
         match self.phase {
             Phase::SendingData => Stage::Data,
             Phase::TlsHandshake => Stage::StartTls,
@@ -787,86 +1205,151 @@ impl Client {
         }
     }
 
-    /// Bytes arrived after the STARTTLS go-ahead: `bytes` of them in all, the buffered ones
-    /// shown in the diagnosis.
-    pub(super) fn fail_injection(&mut self, bytes: usize) {
-        let input = std::mem::take(&mut self.input);
-        let start = self.input_start.min(input.len());
-        self.fail_injection_of(bytes, &input[start..]);
-    }
-
-    /// [`Client::fail_injection`] with the injected bytes at hand.
-    fn fail_injection_of(&mut self, bytes: usize, injected: &[u8]) {
-        let diagnosis = Diagnosis::starttls_response_injection(injected);
+    /// Bytes arrived after the STARTTLS go-ahead: `count` of them in all, `shown` in the
+    /// diagnosis. The go-ahead is withdrawn if the caller has not taken it yet, so no
+    /// handshake starts on a session that is over.
+    pub(super) fn fail_injection(&mut self, now: Instant, count: usize, shown: &[u8]) {
+        if let Some(position) = self
+            .events
+            .iter()
+            .rposition(|e| matches!(e, Event::StartTlsReady { .. }))
+        {
+            self.events.remove(position);
+        }
+        let buffered = &self.input[self.input_start.min(self.input.len())..];
+        let mut injected = buffered.to_vec();
+        injected.extend_from_slice(shown);
+        let diagnosis = Diagnosis::starttls_response_injection(&injected);
         self.input.clear();
         self.input_start = 0;
-        self.fail(Error::StartTlsInjection {
-            bytes,
-            diagnosis: Box::new(diagnosis),
-        });
+        self.fail(
+            now,
+            Error::StartTlsInjection {
+                bytes: count,
+                diagnosis: Box::new(diagnosis),
+            },
+        );
     }
 
-    fn fail_malformed(&mut self, error: ReplyError, received: &[u8]) {
+    fn fail_malformed(&mut self, now: Instant, error: ReplyError, received: &[u8]) {
         let stage = self.current_stage();
         let received = &received[..received.len().min(256)];
         let diagnosis = Diagnosis::malformed_reply(stage, &error, received);
-        self.fail(Error::MalformedReply {
-            stage,
-            source: error,
-            diagnosis: Box::new(diagnosis),
-        });
+        self.fail(
+            now,
+            Error::MalformedReply {
+                stage,
+                source: error,
+                diagnosis: Box::new(diagnosis),
+            },
+        );
     }
 
-    /// Ends the session with a fatal error: outstanding commands are cancelled first, so
-    /// every handle gets a last event before the error.
-    fn fail(&mut self, error: Error) {
-        self.cancel_all();
-        self.timers.stop_all();
-        self.error = Some(error);
+    fn fail_unexpected(
+        &mut self,
+        now: Instant,
+        stage: Stage,
+        verb: Verb,
+        reply: Reply,
+        expected: &str,
+    ) {
+        let diagnosis = Diagnosis::unexpected_reply(stage, &reply, expected);
+        self.fail(
+            now,
+            Error::UnexpectedReply {
+                stage,
+                verb: Some(verb),
+                reply,
+                diagnosis: Box::new(diagnosis),
+            },
+        );
     }
 
-    fn cancel_waiting(&mut self) {
-        for waiting in std::mem::take(&mut self.pipeline.waiting) {
-            if waiting.command.origin == Origin::Caller {
-                self.events.push_back(Event::Cancelled {
-                    handle: waiting.command.handle,
-                    verb: waiting.command.verb,
-                });
-            }
-        }
-    }
-
-    fn cancel_all(&mut self) {
-        for command in self.pipeline.drain_all() {
-            if command.origin == Origin::Caller && command.expect != Expect::Greeting {
-                self.events.push_back(Event::Cancelled {
-                    handle: command.handle,
-                    verb: command.verb,
-                });
-            }
-        }
-        self.sasl = None;
-        self.end_transaction();
+    /// Ends the session with a fatal error, as the last event.
+    pub(super) fn fail(&mut self, now: Instant, error: Error) {
+        self.error = Some(error.clone());
+        self.end_session(now, CloseReason::Failed { error });
     }
 }
 
-/// RFC 5321 s4.3.2 and RFC 4954 s4: which first digits a command's reply may have.
-fn reply_fits(expect: Expect, reply: &Reply) -> bool {
-    match reply.code().value() / 100 {
-        2 => !matches!(expect, Expect::Data),
-        3 => matches!(expect, Expect::Data | Expect::Auth),
+/// The status a transaction's recorded failure gives it.
+fn failure_status(transaction: &Transaction) -> MessageStatus {
+    match &transaction.failure {
+        Some(Failure::Refused(diagnosis)) => MessageStatus::Refused {
+            diagnosis: diagnosis.clone(),
+        },
+        Some(Failure::NotSent(diagnosis)) => MessageStatus::NotSent {
+            diagnosis: diagnosis.clone(),
+        },
+        None => MessageStatus::Abandoned,
+    }
+}
+
+/// The finishing event's content for a transaction.
+fn outcome(transaction: Transaction, status: MessageStatus) -> MessageOutcome {
+    MessageOutcome {
+        mail: transaction.mail,
+        data: transaction.data,
+        status,
+        recipients: transaction
+            .recipients
+            .into_iter()
+            .map(|r| (r.handle, r.state.into_status()))
+            .collect(),
+        long_lines: transaction.long_lines,
+    }
+}
+
+/// Whether a SASL error means the server failed to prove who it is (RFC 5802 s9): a forged
+/// signature or a nonce that does not extend the client's.
+fn is_forgery(error: &SaslError) -> bool {
+    matches!(
+        error,
+        SaslError::ServerSignatureMismatch { .. } | SaslError::NonceMismatch { .. }
+    )
+}
+
+/// RFC 5321 s4.3.2, RFC 3207 s4, RFC 4954 s4 and RFC 3030 s2: which replies a command may
+/// get. Any `4yz`/`5yz` refuses; the positive codes are the ones the RFCs list.
+fn reply_fits(expect: Expect, verb: Verb, reply: &Reply) -> bool {
+    let code = reply.code().value();
+    match code / 100 {
         4 | 5 => true,
+        3 => matches!((expect, code), (Expect::Data, 354) | (Expect::Auth, 334)),
+        2 => match expect {
+            Expect::Greeting | Expect::StartTls => code == 220,
+            Expect::Hello | Expect::Mail | Expect::DataEnd | Expect::Chunk | Expect::Rset => {
+                code == 250
+            }
+            Expect::Rcpt => matches!(code, 250 | 251),
+            Expect::Auth => code == 235,
+            Expect::Data => false,
+            Expect::Query => match verb {
+                Verb::Vrfy => matches!(code, 250..=252),
+                Verb::Expn => matches!(code, 250 | 252),
+                Verb::Help => matches!(code, 211 | 214),
+                _ => code == 250,
+            },
+            // The session ends whatever the server says to QUIT.
+            Expect::Quit => true,
+        },
         _ => false,
     }
 }
 
 /// What a command's reply may be, in words, for the unexpected-reply diagnosis.
-fn expected_codes(expect: Expect) -> &'static str {
+fn expected_codes(expect: Expect, verb: Verb) -> &'static str {
     match expect {
+        Expect::Greeting => "220 (or 421/554)",
+        Expect::StartTls => "220 (or 454/501)",
+        Expect::Hello => "250 (or 4xx/5xx)",
+        Expect::Rcpt => "250 or 251 (or 4xx/5xx)",
         Expect::Data => "354 (or 4xx/5xx)",
         Expect::Auth => "235 or 334 (or 4xx/5xx)",
-        Expect::Greeting => "220 (or 421/554)",
-        _ => "2xx, 4xx or 5xx",
+        Expect::Query if verb == Verb::Help => "211 or 214 (or 4xx/5xx)",
+        Expect::Query if verb == Verb::Vrfy => "250, 251 or 252 (or 4xx/5xx)",
+        Expect::Query if verb == Verb::Expn => "250 or 252 (or 4xx/5xx)",
+        _ => "250 (or 4xx/5xx)",
     }
 }
 
@@ -880,7 +1363,7 @@ mod tests {
     use std::time::Instant;
 
     use crate::address::Host;
-    use crate::client::{Client, Config, Error, TlsPolicy};
+    use crate::client::{Client, CloseReason, Config, Error, Event, TlsPolicy};
 
     /// A client that sent STARTTLS (after EHLO offered it) and waits for the go-ahead.
     fn awaiting_go_ahead(now: Instant) -> Client {
@@ -888,22 +1371,37 @@ mod tests {
             Config::new(Host::parse("client.example.org").unwrap()).with_tls(TlsPolicy::Required);
         let mut client = Client::new(config, now);
         client.receive(now, b"220 mx.example.com ESMTP\r\n");
+        client.consume_output(now, usize::MAX);
         client.receive(now, b"250-mx.example.com\r\n250 STARTTLS\r\n");
         assert!(client.pending_output().ends_with(b"STARTTLS\r\n"));
         client.consume_output(now, usize::MAX);
         client
     }
 
-    fn injection(client: &mut Client) -> (usize, String) {
-        loop {
-            match client.poll_event() {
-                Ok(Some(_)) => {}
-                Ok(None) => panic!("no error"),
-                Err(Error::StartTlsInjection { bytes, diagnosis }) => {
-                    return (bytes, diagnosis.detail().unwrap_or_default().to_owned());
-                }
-                Err(other) => panic!("{other:?}"),
+    fn closing_error(client: &mut Client) -> Error {
+        let mut names = Vec::new();
+        while let Some(event) = client.poll_event() {
+            names.push(event.name());
+            if let Event::Closed {
+                reason: CloseReason::Failed { error },
+            } = event
+            {
+                assert!(
+                    !names.contains(&"StartTlsReady"),
+                    "the go-ahead was withdrawn: {names:?}"
+                );
+                return error;
             }
+        }
+        panic!("no failure: {names:?}");
+    }
+
+    fn injection(client: &mut Client) -> (usize, String) {
+        match closing_error(client) {
+            Error::StartTlsInjection { bytes, diagnosis } => {
+                (bytes, diagnosis.detail().unwrap_or_default().to_owned())
+            }
+            other => panic!("{other:?}"),
         }
     }
 
@@ -938,7 +1436,7 @@ mod tests {
             let mut client = Client::new(config, now);
             client.receive(now, &greeting[..cut]);
             client.receive(now, &greeting[cut..]);
-            assert_eq!(client.poll_event().unwrap().unwrap().name(), "Greeted");
+            assert_eq!(client.poll_event().unwrap().name(), "Greeted");
             assert!(client.pending_output().starts_with(b"EHLO "));
         }
         for first in [&b""[..], b"22"] {
@@ -947,10 +1445,10 @@ mod tests {
             let mut client = Client::new(config, now);
             client.receive(now, first);
             client.receive(now, b"HTTP/1.1 400 Bad Request\r\n");
-            match client.poll_event() {
-                Err(Error::MalformedReply { .. }) => {}
-                other => panic!("{other:?}"),
-            }
+            assert!(matches!(
+                closing_error(&mut client),
+                Error::MalformedReply { .. }
+            ));
         }
     }
 }

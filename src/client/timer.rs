@@ -7,10 +7,13 @@ use std::time::{Duration, Instant};
 /// What a deadline guards.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Timer {
-    /// The reply to the oldest command in flight (or the greeting).
+    /// The reply to the oldest command in flight (or the greeting), from the moment its last
+    /// octet was written or the previous reply came.
     Reply,
-    /// Message data handed out for writing and not yet written (RFC 5321 s4.5.3.2.5).
-    DataBlock,
+    /// Output handed out for writing and not yet written: message data (RFC 5321
+    /// s4.5.3.2.5) or commands. Re-armed whenever some of it is written, so a server that
+    /// reads slowly but steadily is never cut off, and one that stops reading is.
+    Write,
 }
 
 impl Timer {
@@ -19,11 +22,11 @@ impl Timer {
     const fn index(self) -> usize {
         match self {
             Timer::Reply => 0,
-            Timer::DataBlock => 1,
+            Timer::Write => 1,
         }
     }
 
-    const ALL: [Timer; Timer::COUNT] = [Timer::Reply, Timer::DataBlock];
+    const ALL: [Timer; Timer::COUNT] = [Timer::Reply, Timer::Write];
 }
 
 /// The deadlines in force. Each is kept as its start and length and added up only when
@@ -79,7 +82,7 @@ mod tests {
         let t0 = Instant::now();
         let mut table = TimerTable::default();
         assert_eq!(table.earliest(), None);
-        table.arm(Timer::DataBlock, t0, Duration::from_secs(180));
+        table.arm(Timer::Write, t0, Duration::from_secs(180));
         table.arm(Timer::Reply, t0, Duration::from_secs(60));
         assert!(table.is_armed(Timer::Reply));
         assert_eq!(table.earliest(), Some(t0 + Duration::from_secs(60)));
@@ -91,7 +94,7 @@ mod tests {
         table.stop(Timer::Reply);
         assert_eq!(
             table.expired(t0 + Duration::from_secs(200)),
-            Some(Timer::DataBlock)
+            Some(Timer::Write)
         );
         table.stop_all();
         assert_eq!(table.earliest(), None);

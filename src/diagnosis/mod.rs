@@ -46,6 +46,7 @@ mod context;
 mod engine;
 mod noreply;
 mod rules;
+mod session;
 mod text;
 
 use std::fmt;

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use super::Server;
 use crate::auth::Credentials;
-use crate::client::{Client, Envelope, Error, Event, TlsPolicy, UsageError};
+use crate::client::{Client, CloseReason, Envelope, Error, Event, TlsPolicy, UsageError};
 
 /// At most this many delivery rounds; a session that needs more is reported as stalled.
 const MAX_ROUNDS: usize = 100_000;
@@ -17,9 +17,10 @@ const MAX_IDLE_TURNS: usize = 256;
 /// How a driven session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum End {
-    /// The client closed the session ([`Event::Closed`] was given).
+    /// The client closed the session ([`Event::Closed`] was given, not for an [`Error`]).
     Closed,
-    /// The client reported an [`Error`] (the server broke SMTP, or went silent).
+    /// The session ended in an [`Error`] (the server broke SMTP, or went silent):
+    /// [`Event::Closed`] with [`CloseReason::Failed`].
     Failed,
     /// Neither side could go on and the client had no deadline, or the round budget ran out:
     /// a bug in the client, the server script or the caller's reactions.
@@ -47,12 +48,26 @@ impl Outcome {
         self.events.iter().map(Event::name).collect()
     }
 
-    /// How many messages the server took responsibility for ([`Event::MessageAccepted`]).
+    /// How many messages the server took responsibility for ([`Event::MessageFinished`]
+    /// with [`MessageStatus::Accepted`](crate::MessageStatus::Accepted)).
     pub fn messages_accepted(&self) -> usize {
         self.events
             .iter()
-            .filter(|event| matches!(event, Event::MessageAccepted { .. }))
+            .filter(
+                |event| matches!(event, Event::MessageFinished(outcome) if outcome.is_accepted()),
+            )
             .count()
+    }
+
+    /// The finishing events' outcomes, in order.
+    pub fn message_outcomes(&self) -> Vec<&crate::MessageOutcome> {
+        self.events
+            .iter()
+            .filter_map(|event| match event {
+                Event::MessageFinished(outcome) => Some(&**outcome),
+                _ => None,
+            })
+            .collect()
     }
 }
 
@@ -147,34 +162,29 @@ fn drive(client: &mut Client, server: &mut Server, start: Instant, hook: &mut Ho
             moved = true;
         }
         // 3. The client's events.
-        loop {
-            match client.poll_event() {
-                Ok(Some(event)) => {
-                    moved = true;
-                    if matches!(event, Event::StartTlsReady { .. }) {
-                        server.start_tls();
-                        if let Err(error) = client.tls_established(now) {
-                            outcome.usage_errors.push(error);
-                        }
-                    }
-                    if let Err(error) = hook(client, now, Turn::Event(&event)) {
-                        outcome.usage_errors.push(error);
-                    }
-                    outcome.events.push(event);
-                }
-                Ok(None) => break,
-                Err(error) => {
-                    outcome.error = Some(error);
-                    outcome.end = End::Failed;
-                    flush(client, server, now);
-                    outcome.elapsed = now - start;
-                    return outcome;
+        while let Some(event) = client.poll_event() {
+            moved = true;
+            if matches!(event, Event::StartTlsReady { .. }) {
+                server.start_tls();
+                if let Err(error) = client.tls_established(now) {
+                    outcome.usage_errors.push(error);
                 }
             }
+            if let Err(error) = hook(client, now, Turn::Event(&event)) {
+                outcome.usage_errors.push(error);
+            }
+            if let Event::Closed { reason } = &event {
+                if let CloseReason::Failed { error } = reason {
+                    outcome.error = Some(error.clone());
+                    outcome.end = End::Failed;
+                } else {
+                    outcome.end = End::Closed;
+                }
+            }
+            outcome.events.push(event);
         }
         if client.is_closed() {
             flush(client, server, now);
-            outcome.end = End::Closed;
             outcome.elapsed = now - start;
             return outcome;
         }

@@ -58,6 +58,8 @@
 mod drive;
 mod policy;
 mod script;
+#[cfg(any(feature = "tokio", feature = "blocking"))]
+mod serve;
 mod server;
 mod transcript;
 
@@ -66,6 +68,11 @@ pub use policy::Policy;
 pub use script::{Answer, Script};
 pub use server::{ReceivedMessage, Server};
 pub use transcript::{Transcript, TranscriptError};
+
+#[cfg(feature = "tokio")]
+pub use serve::serve;
+#[cfg(feature = "blocking")]
+pub use serve::serve_blocking;
 
 #[cfg(test)]
 mod tests;

@@ -130,7 +130,18 @@ fn the_size_limit_is_enforced_at_mail_and_after_the_data() {
     let outcome = Plan::new()
         .send(envelope(&["bob@example.test"]), big.clone())
         .run(&mut client, &mut server, Instant::now());
-    assert_eq!(outcome.usage_errors.len(), 1, "{:?}", outcome.usage_errors);
+    assert!(
+        outcome.usage_errors.is_empty(),
+        "{:?}",
+        outcome.usage_errors
+    );
+    let finished = outcome.message_outcomes();
+    assert_eq!(finished.len(), 1);
+    assert_eq!(finished[0].status.as_str(), "not-sent");
+    assert_eq!(
+        finished[0].diagnosis().map(|d| d.class().as_str()),
+        Some("message_too_large")
+    );
     assert!(server.messages().is_empty());
     assert!(!server.transcript().contains("MAIL FROM"));
 
@@ -335,7 +346,7 @@ fn pipelining_sends_the_envelope_in_one_write_and_without_it_one_by_one() {
                     client.send_mail(now, &envelope(&["bob@example.test"]), b"x\r\n")?;
                     sizes.push(client.pending_output().len());
                 }
-                if let Turn::Event(Event::MessageAccepted { .. }) = turn {
+                if let Turn::Event(Event::MessageFinished(_)) = turn {
                     client.quit(now)?;
                 }
                 Ok(())
@@ -387,7 +398,7 @@ fn bdat_and_lmtp_are_served() {
                     client.bdat(now, b"chunk one\r\n", false)?;
                     client.bdat(now, b"chunk two\r\n", true)?;
                 }
-                Turn::Event(Event::MessageAccepted { .. }) => {
+                Turn::Event(Event::MessageFinished(_)) => {
                     client.quit(now)?;
                 }
                 _ => {}
