@@ -176,11 +176,9 @@ pub use auth::{
     Credentials, InvalidMechanism, Mechanism, SaslClient, SaslError, SaslOptions, choose_mechanism,
 };
 pub use capabilities::{Capabilities, CapabilityAnomaly, Extension, Keyword, ServerName};
-pub use check::{
-    Action, Check, CheckOptions, CheckTls, Report, Step, StepStatus, TlsFacts, Verdict,
-};
+pub use check::{Check, CheckOptions, CheckTls, Report, StepStatus, TlsFacts, Verdict};
 pub use client::{
-    Client, CloseReason, CommandHandle, Config, Envelope, Error, Event, Handshake, MessageHandles,
+    Client, CloseReason, CommandHandle, Config, Envelope, Event, Handshake, MessageHandles,
     MessageOutcome, MessageStatus, Pipelining, RecipientStatus, Rejection, Timeouts, TlsPolicy,
     UsageError,
 };
@@ -190,13 +188,13 @@ pub use command::{
 };
 pub use data::{BdatChunker, BdatConfig, DataDecoder, DataEncoder, DecodeProgress, EncodeSummary};
 pub use diagnosis::{
-    Confidence, Context, Diagnosis, DiagnosisClass, DiagnosisSeverity, Evidence, Retry,
-    UnknownClass, classify_tls_error, classify_transport_error, diagnose, diagnose_bytes,
-    diagnose_in_context, diagnose_text,
+    Confidence, Diagnosis, DiagnosisClass, DiagnosisSeverity, Evidence, Retry, UnknownClass,
+    classify_tls_error, classify_transport_error, diagnose, diagnose_bytes, diagnose_in_context,
+    diagnose_text,
 };
 pub use reply::{
-    Anomalies, Anomaly, Category, Decoded, EnhancedCode, Reply, ReplyCode, ReplyDecoder,
-    ReplyError, ReplyLimits, ReplyLine, ReplyWriteError, Severity, parse_reply,
+    Anomalies, Anomaly, Decoded, EnhancedCode, Reply, ReplyCode, ReplyDecoder, ReplyError,
+    ReplyLimits, ReplyLine, ReplyWriteError, parse_reply,
 };
 pub use secret::{Secret, Wipe};
 pub use stage::{Stage, UnknownStage};

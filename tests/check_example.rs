@@ -13,9 +13,10 @@ use std::process::{Command, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use smtp_sansio::check::Step;
 use smtp_sansio::{
-    CheckOptions, CheckTls, Credentials, ForwardPath, Host, ReversePath, Step, StepStatus,
-    Timeouts, Verdict,
+    CheckOptions, CheckTls, Credentials, ForwardPath, Host, ReversePath, StepStatus, Timeouts,
+    Verdict,
 };
 
 #[path = "support/report.rs"]

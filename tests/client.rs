@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 
 use smtp_sansio::address::{ForwardPath, Host, Mailbox, ReversePath};
 use smtp_sansio::auth::Credentials;
+use smtp_sansio::client::Error;
 use smtp_sansio::command::{Body, MailParams, RcptParams};
 use smtp_sansio::{
-    Client, CloseReason, Config, Envelope, Error, Event, Keyword, Mechanism, Stage, TlsPolicy,
-    UsageError,
+    Client, CloseReason, Config, Envelope, Event, Keyword, Mechanism, Stage, TlsPolicy, UsageError,
 };
 
 struct Session {

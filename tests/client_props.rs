@@ -10,7 +10,7 @@ use std::time::Instant;
 use proptest::prelude::*;
 use smtp_sansio::address::{ForwardPath, Host, Mailbox, ReversePath};
 use smtp_sansio::command::{Command, RcptParams};
-use smtp_sansio::strategies::server_script;
+use smtp_sansio::strategies::{envelope_for, message_for, server_script};
 use smtp_sansio::testing::{End, Server, Turn, run};
 use smtp_sansio::{Client, CloseReason, Config, Envelope, Event, Pipelining, TlsPolicy};
 
@@ -210,7 +210,7 @@ proptest! {
                     }
                     None => {}
                 },
-                Turn::Event(_) => {}
+                _ => {}
             }
             Ok(())
         });
@@ -225,5 +225,44 @@ proptest! {
         // that did not offer CHUNKING (RFC 3030 s2).
         prop_assert!(!transcript.contains("Syntax error: "), "{}", transcript);
         prop_assert!(chunking || !transcript.contains("C: BDAT"), "{}", transcript);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    /// Messages handed over at once, before the session is even ready, against random legal
+    /// servers (refusals at every point, `421`, hang-ups, silence, output split anywhere):
+    /// no stall, one finishing event per message in the order they were given, the last
+    /// event is the one `Closed`, and the messages reported accepted are exactly the ones the
+    /// server took after the data.
+    #[test]
+    fn queued_messages_each_end_once_and_only_accepted_mail_is_reported(
+        (script, messages) in server_script().prop_flat_map(|script| {
+            let policy = script.policy.clone();
+            (Just(script), proptest::collection::vec((envelope_for(&policy), message_for(&policy)), 1..5))
+        }),
+        pipelining in any::<bool>(),
+    ) {
+        let start = Instant::now();
+        let mut server = Server::scripted(script);
+        let mut client = Client::new(config(pipelining), start);
+        let mut handles = Vec::new();
+        for (envelope, message) in &messages {
+            handles.push(client.send_mail(start, envelope, message).unwrap().mail);
+        }
+        client.quit(start).unwrap();
+        let outcome = run(&mut client, &mut server, start, |_, _, _| Ok(()));
+        let transcript = server.transcript();
+        prop_assert_ne!(outcome.end, End::Stalled, "{}", transcript);
+        prop_assert!(outcome.usage_errors.is_empty(), "{:?}", outcome.usage_errors);
+        let closed = outcome.events.iter().filter(|e| e.name() == "Closed").count();
+        prop_assert_eq!(closed, 1);
+        prop_assert_eq!(outcome.events.last().map(Event::name), Some("Closed"));
+        let finished = outcome.message_outcomes();
+        prop_assert_eq!(finished.iter().map(|o| o.mail).collect::<Vec<_>>(), handles, "{}", transcript);
+        prop_assert_eq!(outcome.messages_accepted(), server.messages().len(), "{}", transcript);
+        for accepted in finished.iter().filter(|o| o.is_accepted()) {
+            prop_assert!(accepted.delivered_to().next().is_some(), "{:?}", accepted);
+        }
     }
 }

@@ -17,8 +17,9 @@ mod driver;
 
 use std::time::Duration;
 
+use smtp_sansio::check::Step;
 use smtp_sansio::{
-    CheckOptions, CheckTls, Credentials, ForwardPath, Host, Report, ReversePath, Step, StepStatus,
+    CheckOptions, CheckTls, Credentials, ForwardPath, Host, Report, ReversePath, StepStatus,
     Timeouts,
 };
 

@@ -22,10 +22,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use smtp_sansio::blocking::{Connection, Socket};
+use smtp_sansio::client::Error;
 use smtp_sansio::tls::{TlsConnect, TlsConnector};
 use smtp_sansio::{
-    CloseReason, Config, Credentials, Envelope, Error, Host, Mechanism, MessageStatus,
-    RecipientStatus, SessionError, Stage, Timeouts, TlsPolicy,
+    CloseReason, Config, Credentials, Envelope, Host, Mechanism, MessageStatus, RecipientStatus,
+    SessionError, Stage, Timeouts, TlsPolicy,
 };
 
 const READ_BACK_DEADLINE: Duration = Duration::from_secs(10);

@@ -23,10 +23,10 @@ use std::time::{Duration, Instant};
 
 use smtp_sansio::address::{ForwardPath, Host, Mailbox, ReversePath};
 use smtp_sansio::auth::Credentials;
+use smtp_sansio::client::Error;
 use smtp_sansio::command::{Body, Command, MailParams, RcptParams};
 use smtp_sansio::{
-    Client, CloseReason, Config, Envelope, Error, Event, Handshake, Mechanism, Pipelining,
-    TlsPolicy,
+    Client, CloseReason, Config, Envelope, Event, Handshake, Mechanism, Pipelining, TlsPolicy,
 };
 
 #[derive(Clone, Copy, Debug)]

@@ -27,9 +27,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use smtp_sansio::check::Step;
 use smtp_sansio::tls::{TlsConnect, TlsConnector};
 use smtp_sansio::{
-    CheckOptions, CheckTls, Credentials, ForwardPath, Host, Mechanism, ReversePath, Step, Timeouts,
+    CheckOptions, CheckTls, Credentials, ForwardPath, Host, Mechanism, ReversePath, Timeouts,
 };
 
 const USAGE: &str = "\

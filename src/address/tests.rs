@@ -338,3 +338,28 @@ proptest! {
         let _ = Host::parse(&text);
     }
 }
+
+/// RFC 1123 s2.1, RFC 3696 s2: a dotted quad is not a host name; the error suggests the
+/// address literal, which parses.
+#[test]
+fn a_bare_ip_address_is_not_a_host_name() {
+    for text in ["127.0.0.1", "192.0.2.10"] {
+        match Host::parse(text) {
+            Err(AddressError::NumericDomain { found, suggestion }) => {
+                assert_eq!(found, text);
+                assert_eq!(suggestion, format!("[{text}]"));
+                assert!(Host::parse(&suggestion).is_ok());
+            }
+            other => panic!("{text}: {other:?}"),
+        }
+        assert!(Domain::parse(text).is_err());
+    }
+    assert!(matches!(
+        Host::parse("mail.123"),
+        Err(AddressError::NumericDomain { .. })
+    ));
+    assert!(
+        Host::parse("123.example.com").is_ok(),
+        "numeric labels below the top are fine"
+    );
+}

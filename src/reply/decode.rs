@@ -116,6 +116,52 @@ pub enum ReplyError {
         /// The limit that was hit.
         limit: usize,
     },
+    /// Text given as one whole reply ([`Reply`]'s `FromStr`) holds no complete reply: it is
+    /// empty, or its last line is a continuation (`250-...`) with nothing after it.
+    #[error("the text ends before its reply does (offset {offset})")]
+    Incomplete {
+        /// Where the text ends.
+        offset: usize,
+    },
+    /// Text given as one whole reply ([`Reply`]'s `FromStr`) goes on after the reply's last
+    /// line.
+    #[error("text after the end of the reply (offset {offset})")]
+    TrailingText {
+        /// Where the rest starts.
+        offset: usize,
+    },
+}
+
+impl std::str::FromStr for Reply {
+    type Err = ReplyError;
+
+    /// Reads one whole reply from text as a log or a test writes it: lines ended by CRLF or
+    /// LF (the last line end may be left out), every line with its code; the default
+    /// [`ReplyLimits`]. Anomalies are tolerated and recorded, as on the wire.
+    ///
+    /// ```
+    /// use smtp_sansio::Reply;
+    /// let reply: Reply = "250-mx.example.com\n250 PIPELINING".parse()?;
+    /// assert_eq!(reply.code().value(), 250);
+    /// assert!("250-unfinished".parse::<Reply>().is_err());
+    /// # Ok::<(), smtp_sansio::ReplyError>(())
+    /// ```
+    fn from_str(text: &str) -> Result<Reply, ReplyError> {
+        let mut wire = text.as_bytes().to_vec();
+        if !wire.ends_with(b"\n") {
+            wire.extend_from_slice(b"\r\n");
+        }
+        match parse_reply(&wire, &ReplyLimits::default())? {
+            Decoded::Complete { value, consumed } => {
+                if wire[consumed..].iter().all(u8::is_ascii_whitespace) {
+                    Ok(value)
+                } else {
+                    Err(ReplyError::TrailingText { offset: consumed })
+                }
+            }
+            Decoded::Incomplete => Err(ReplyError::Incomplete { offset: text.len() }),
+        }
+    }
 }
 
 /// The result of feeding bytes to a decoder.

@@ -49,3 +49,25 @@ pub fn message() -> impl Strategy<Value = Vec<u8>> {
             message
         })
 }
+
+/// A whole message that `policy`'s server can take: 8-bit octets only when it offers
+/// 8BITMIME, UTF-8 headers only with SMTPUTF8, and no larger than its SIZE limit (RFC 1870),
+/// so that generated messages reach the wire instead of being refused before sending.
+pub fn message_for(policy: &crate::testing::Policy) -> impl Strategy<Value = Vec<u8>> + use<> {
+    let eight_bit = policy.offers("8BITMIME");
+    let limit = policy.size_limit.map_or(usize::MAX, |limit| {
+        usize::try_from(limit / 2).unwrap_or(usize::MAX)
+    });
+    message().prop_map(move |mut message| {
+        if !eight_bit {
+            // Fold every octet into 7 bits, keeping the line structure intact.
+            for byte in &mut message {
+                if *byte >= 0x80 {
+                    *byte = b'x';
+                }
+            }
+        }
+        message.truncate(limit.max(16));
+        message
+    })
+}

@@ -5,6 +5,7 @@ use proptest::option;
 use proptest::prelude::*;
 
 use super::address::{forward_path, host, mailbox, reverse_path};
+use crate::address::{ForwardPath, ReversePath};
 use crate::auth::Mechanism;
 use crate::client::Envelope;
 use crate::command::params::is_typed_keyword;
@@ -141,4 +142,42 @@ pub fn command() -> impl Strategy<Value = Command> {
 /// An envelope: a reverse path and one to five recipients.
 pub fn envelope() -> impl Strategy<Value = Envelope> {
     (reverse_path(), vec(forward_path(), 1..6)).prop_map(|(from, to)| Envelope::new(from, to))
+}
+
+/// An envelope `policy`'s server can take: ASCII addresses unless it offers SMTPUTF8, the
+/// recipients it knows when it names some (with now and then one it does not, to be refused
+/// at RCPT), and an ordinary sender.
+pub fn envelope_for(policy: &crate::testing::Policy) -> impl Strategy<Value = Envelope> + use<> {
+    let utf8 = policy.offers("SMTPUTF8");
+    let known = policy.recipients.clone();
+    let sender = prop_oneof![
+        Just(ReversePath::Null),
+        "[a-z]{1,8}".prop_map(|user| {
+            ReversePath::parse(&format!("{user}@example.org")).unwrap_or(ReversePath::Null)
+        }),
+    ];
+    let recipient = move || -> BoxedStrategy<ForwardPath> {
+        let ascii = "[a-z]{1,8}".prop_map(|user| {
+            ForwardPath::parse(&format!("{user}@example.test")).unwrap_or(ForwardPath::Postmaster)
+        });
+        let base = match &known {
+            Some(names) if !names.is_empty() => {
+                let names = names.clone();
+                prop_oneof![
+                    4 => (0..names.len()).prop_map(move |i| {
+                        ForwardPath::parse(&names[i]).unwrap_or(ForwardPath::Postmaster)
+                    }),
+                    1 => ascii,
+                ]
+                .boxed()
+            }
+            _ => ascii.boxed(),
+        };
+        if utf8 {
+            prop_oneof![4 => base, 1 => forward_path()].boxed()
+        } else {
+            base
+        }
+    };
+    (sender, vec(recipient(), 1..4)).prop_map(|(from, to)| Envelope::new(from, to))
 }

@@ -47,9 +47,10 @@ mod reply;
 mod script;
 
 pub use address::{address_literal, domain, forward_path, host, local_part, mailbox, reverse_path};
-pub use body::{message, message_body};
+pub use body::{message, message_body, message_for};
 pub use command::{
-    command, envelope, esmtp_param, mail_params, mechanism, notify, orcpt, rcpt_params,
+    command, envelope, envelope_for, esmtp_param, mail_params, mechanism, notify, orcpt,
+    rcpt_params,
 };
 pub use ehlo::{EhloReply, ehlo_reply};
 pub use reply::{SloppyReply, enhanced_code, reply, reply_code, sloppy_reply};

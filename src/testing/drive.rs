@@ -16,6 +16,7 @@ const MAX_IDLE_TURNS: usize = 256;
 
 /// How a driven session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum End {
     /// The client closed the session ([`Event::Closed`] was given, not for an [`Error`]).
     Closed,
@@ -29,6 +30,7 @@ pub enum End {
 
 /// What happened when a [`Client`] ran against a [`Server`].
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Outcome {
     /// Every event the client gave, in order.
     pub events: Vec<Event>,
@@ -101,7 +103,7 @@ impl Outcome {
 ///         Turn::Idle => {
 ///             client.quit(now)?;
 ///         }
-///         Turn::Event(_) => {}
+///         _ => {}
 ///     }
 ///     Ok(())
 /// });
@@ -117,6 +119,7 @@ where
 
 /// What the driver hands to the caller's reaction.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub enum Turn<'a> {
     /// The client gave this event.
     Event(&'a Event),

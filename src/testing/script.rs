@@ -7,6 +7,7 @@ use crate::reply::{EnhancedCode, Reply, ReplyCode};
 /// How the server answers one point of the session: the greeting, a command, or the end of a
 /// message (LMTP: each recipient's reply after the data).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Answer {
     /// As the [`Policy`] says.
     Policy,
@@ -44,6 +45,7 @@ pub enum Answer {
 /// assert!(server.pending_output().starts_with(b"220 "));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Script {
     /// What the server offers and accepts when an answer says [`Answer::Policy`].
     pub policy: Policy,

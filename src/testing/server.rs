@@ -19,6 +19,7 @@ pub(super) const MAX_PENDING_LINE: usize = 16 * 1024;
 
 /// A message the server accepted: what a test asserts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ReceivedMessage {
     /// The MAIL FROM path.
     pub from: ReversePath,

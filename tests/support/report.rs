@@ -2,7 +2,8 @@
 //! classes of one step, so that assertions read like the report.
 #![allow(dead_code)]
 
-use smtp_sansio::{Report, Step};
+use smtp_sansio::Report;
+use smtp_sansio::check::Step;
 
 /// Every step as `("rcpt", "fail")`, in order.
 pub fn statuses(report: &Report) -> Vec<(&'static str, &'static str)> {
