@@ -644,3 +644,85 @@ fn events_name_the_handle_they_answer() {
     );
     assert!(matches!(&events[1], Event::Rejected(r) if r.handle == bob && r.stage == Stage::Rcpt));
 }
+
+/// RFC 5321 s3.8: a 421 may come at any time, unasked. One that arrives in the same read as
+/// the reply to MAIL, before the client wrote its RCPT, closes the session with its own
+/// diagnosis, and the message is finished as not sent because of it.
+#[test]
+fn an_unasked_421_behind_a_reply_closes_with_its_diagnosis() {
+    let mut s = Session::ready(
+        config()
+            .with_tls(TlsPolicy::None)
+            .with_pipelining(smtp_sansio::Pipelining::Off),
+        &[],
+    );
+    s.client
+        .send_mail(
+            s.now,
+            &Envelope::new(from("a@example.org"), [to("b@example.com")]),
+            b"x\r\n",
+        )
+        .unwrap();
+    assert!(s.take_output().starts_with("MAIL"));
+    s.client.receive(
+        s.now,
+        b"250 2.1.0 Ok\r\n421 4.3.2 Service shutting down\r\n",
+    );
+    let events: Vec<Event> = std::iter::from_fn(|| s.client.poll_event()).collect();
+    let names: Vec<&str> = events.iter().map(Event::name).collect();
+    assert_eq!(
+        names,
+        [
+            "MailAccepted",
+            "Cancelled",
+            "Cancelled",
+            "MessageFinished",
+            "Closed"
+        ]
+    );
+    match events.last() {
+        Some(Event::Closed {
+            reason: CloseReason::ServiceClosing { diagnosis, .. },
+        }) => assert_eq!(diagnosis.code().map(|c| c.value()), Some(421)),
+        other => panic!("{other:?}"),
+    }
+    match &events[3] {
+        Event::MessageFinished(outcome) => {
+            assert_eq!(outcome.status.as_str(), "not-sent");
+            assert_eq!(
+                outcome
+                    .diagnosis()
+                    .and_then(|d| d.code())
+                    .map(|c| c.value()),
+                Some(421)
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A 235 to AUTH LOGIN before the client sent any credential ends the session, and the
+/// diagnosis says what was expected for LOGIN (a challenge), not SCRAM's server proof.
+#[test]
+fn a_235_before_login_credentials_speaks_of_login() {
+    let mut s = Session::ready(
+        config()
+            .with_tls(TlsPolicy::None)
+            .dangerous_allow_plaintext_auth(true),
+        &["AUTH LOGIN"],
+    );
+    s.client
+        .authenticate(
+            s.now,
+            &Credentials::password("u", "p"),
+            Some(Mechanism::Login),
+        )
+        .unwrap();
+    assert_eq!(s.take_output(), "AUTH LOGIN\r\n");
+    s.reply("235 2.7.0 welcome, whoever you are");
+    let error = s.closing_error();
+    let detail = error.diagnosis().detail().unwrap_or_default().to_owned();
+    assert!(detail.contains("334 challenge"), "{detail}");
+    assert!(!detail.contains("proof"), "{detail}");
+    assert!(s.client.authenticated().is_none());
+}

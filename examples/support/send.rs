@@ -208,6 +208,15 @@ impl fmt::Display for Report<'_> {
                 _ => writeln!(f, "<{address}>: no answer")?,
             }
         }
+        if outcome
+            .diagnosis()
+            .is_some_and(|d| matches!(d.class().as_str(), "unexpected_reply" | "malformed_reply"))
+        {
+            writeln!(
+                f,
+                "note: the server's replies fell out of step with the commands; the per-recipient results above may belong to other commands"
+            )?;
+        }
         if outcome.long_lines > 0 {
             writeln!(
                 f,

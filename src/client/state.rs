@@ -80,6 +80,11 @@ impl Client {
             return;
         };
         if command.end > self.written {
+            if reply.code().value() == 421 {
+                // RFC 5321 s3.8: a server shutting down may say 421 at any time, unasked.
+                self.on_service_closing(now, None, reply);
+                return;
+            }
             // RFC 5321 s4.2: a reply answers a command the server received; this one was not
             // even written yet.
             let stage = command.expect.stage();
