@@ -726,3 +726,26 @@ fn a_235_before_login_credentials_speaks_of_login() {
     assert!(!detail.contains("proof"), "{detail}");
     assert!(s.client.authenticated().is_none());
 }
+
+/// QUIT asked for before the greeting goes out once the server has greeted (and the
+/// automatic EHLO was answered), never in place of the greeting's phase.
+#[test]
+fn quit_before_the_greeting_waits_for_it() {
+    let now = Instant::now();
+    let mut client = Client::new(config().with_tls(TlsPolicy::None), now);
+    client.quit(now).unwrap();
+    assert!(client.pending_output().is_empty());
+    client.receive(now, b"220 mx ESMTP\r\n");
+    let out = String::from_utf8_lossy(client.pending_output()).into_owned();
+    assert_eq!(out, "EHLO client.example.org\r\n");
+    client.consume_output(now, usize::MAX);
+    client.receive(now, b"250 mx\r\n");
+    assert_eq!(client.pending_output(), b"QUIT\r\n");
+    client.consume_output(now, usize::MAX);
+    client.receive(now, b"221 bye\r\n");
+    let names: Vec<&str> = std::iter::from_fn(|| client.poll_event())
+        .map(|e| e.name())
+        .collect();
+    assert_eq!(names, ["Greeted", "HelloAccepted", "Closed"]);
+    assert!(client.is_closed());
+}

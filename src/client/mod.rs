@@ -827,7 +827,8 @@ impl Client {
                 reason: "QUIT is already given",
             });
         }
-        if self.has_engine_work() {
+        if self.has_engine_work() || self.phase == Phase::Connecting {
+            // After the queued messages, or once the server has greeted.
             let handle = self.new_handle();
             self.quit_requested = Some(handle);
             return Ok(handle);

@@ -511,13 +511,7 @@ impl Client {
                     let diagnosis = Diagnosis::recipients_all_refused(transaction.first_refusal());
                     transaction.failure = Some(Failure::NotSent(Box::new(diagnosis)));
                 }
-                self.write_engine_line(
-                    b".\r\n",
-                    command.handle,
-                    Verb::Data,
-                    Expect::DataEnd,
-                    command.txn,
-                );
+                self.write_engine_line(now, b".\r\n", command.handle, Expect::DataEnd, command.txn);
                 return;
             }
             match transaction.prepared_body.take() {
@@ -574,22 +568,18 @@ impl Client {
     /// message end of RFC 2920 s3.1), awaiting its reply first.
     fn write_engine_line(
         &mut self,
+        now: Instant,
         line: &[u8],
         handle: CommandHandle,
-        verb: Verb,
         expect: Expect,
         txn: Option<u64>,
     ) {
         self.compact_output();
         self.output.extend_from_slice(line);
-        // Nothing is written ahead of it: the output was empty (DATA ends a group).
-        let mut command = Outstanding::new(handle, verb, expect, Origin::Engine, txn);
+        self.output_appended(now);
+        let mut command = Outstanding::new(handle, Verb::Data, expect, Origin::Engine, txn);
         command.end = self.output_end();
         self.pipeline.in_flight.push_front(command);
-        if !self.timers.is_armed(Timer::Write) {
-            // The caller writes it on its next turn; `now` is not needed for the deadline of
-            // a line already due, so the write timer starts with the reply that asked for it.
-        }
     }
 
     /// After `finish_data` wrote the final dot: await the reply(ies).
@@ -762,12 +752,12 @@ impl Client {
 
     /// A reply to a transaction command whose transaction the caller already ended (RSET):
     /// reported, nothing more.
-    fn on_orphan(&mut self, _now: Instant, command: Outstanding, reply: Reply, stage: Stage) {
+    fn on_orphan(&mut self, now: Instant, command: Outstanding, reply: Reply, stage: Stage) {
         if !reply.code().is_completion() && !reply.code().is_intermediate() {
             self.reject(command.handle, Some(command.verb), stage, None, reply, None);
         } else if reply.code().is_intermediate() && command.expect == Expect::Data {
             // The caller reset the transaction, yet DATA was accepted: end the data at once.
-            self.write_engine_line(b".\r\n", command.handle, Verb::Data, Expect::DataEnd, None);
+            self.write_engine_line(now, b".\r\n", command.handle, Expect::DataEnd, None);
         }
     }
 
