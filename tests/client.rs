@@ -749,3 +749,18 @@ fn quit_before_the_greeting_waits_for_it() {
     assert_eq!(names, ["Greeted", "HelloAccepted", "Closed"]);
     assert!(client.is_closed());
 }
+
+/// RFC 5321 s4.2.1: a reply whose lines say both no and yes (`550-...` then `250 ...`) is
+/// taken neither way: the session fails instead of counting MAIL as accepted.
+#[test]
+fn a_reply_that_mixes_refusal_and_acceptance_is_not_acceptance() {
+    let mut s = Session::plain(&[]);
+    s.client
+        .mail(s.now, &from("a@example.org"), MailParams::default())
+        .unwrap();
+    s.take_output();
+    s.client
+        .receive(s.now, b"550-5.7.1 refused\r\n250 2.1.0 ok\r\n");
+    let error = s.closing_error();
+    assert!(matches!(error, Error::UnexpectedReply { .. }), "{error:?}");
+}

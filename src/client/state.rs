@@ -101,6 +101,23 @@ impl Client {
             return;
         }
         self.pipeline.in_flight.pop_front();
+        if mixes_classes(&reply) {
+            // RFC 5321 s4.2.1: every line of a reply carries the same code. One that says
+            // both yes and no (`550-...` then `250 ...`) cannot be taken either way.
+            let stage = command.expect.stage();
+            let diagnosis =
+                Diagnosis::unexpected_reply(stage, &reply, "one reply code on every line");
+            self.fail(
+                now,
+                Error::UnexpectedReply {
+                    stage,
+                    verb: (command.expect != Expect::Greeting).then_some(command.verb),
+                    reply,
+                    diagnosis: Box::new(diagnosis),
+                },
+            );
+            return;
+        }
         if reply.code().value() == 421 {
             self.on_service_closing(now, Some(command), reply);
             return;
@@ -1293,6 +1310,16 @@ fn outcome(transaction: Transaction, status: MessageStatus) -> MessageOutcome {
             .collect(),
         long_lines: transaction.long_lines,
     }
+}
+
+/// Whether the lines of a reply carry codes of different classes (a `5yz` line in a reply
+/// that ends `2yz`, or the other way round).
+fn mixes_classes(reply: &Reply) -> bool {
+    let class = reply.code().value() / 100;
+    let mut lines = reply.lines();
+    // One line (most replies) cannot disagree with itself.
+    lines.next();
+    lines.any(|_| true) && reply.lines().any(|line| line.code().value() / 100 != class)
 }
 
 /// Whether a SASL error means the server failed to prove who it is (RFC 5802 s9): a forged
