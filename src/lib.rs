@@ -83,6 +83,7 @@
 //! | [`client`] | the session state machine: handshake, STARTTLS, AUTH, pipelining, LMTP, timeouts |
 //! | [`diagnosis`] | what a reply or a failure means, its causes and remedies |
 //! | [`check`] | a server check over the client, like an expert with telnet, as a report |
+//! | [`escape`] | server and user text made safe for a terminal (control octets and invalid UTF-8 escaped) |
 //! | `testing` | (feature) a scripted in-memory server and a virtual-clock driver, to test your code without sockets |
 //! | `strategies` | (feature `proptest`) generators for every wire type and for whole server scripts |
 //!
@@ -113,6 +114,7 @@ pub mod client;
 pub mod command;
 pub mod data;
 pub mod diagnosis;
+pub mod escape;
 #[doc(hidden)]
 pub mod fuzzing;
 mod grammar;

@@ -32,6 +32,7 @@ use std::time::Duration;
 
 use smtp_sansio::{
     CheckOptions, CheckTls, Credentials, ForwardPath, Host, Mechanism, ReversePath, Step, Timeouts,
+    escape,
 };
 
 use driver::Target;
@@ -268,7 +269,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(message) => {
-            eprintln!("check: {message}\n\n{USAGE}");
+            eprintln!("check: {}\n\n{USAGE}", escape::terminal_line(&message));
             return ExitCode::from(2);
         }
     };
@@ -281,7 +282,7 @@ fn main() -> ExitCode {
     let (options, target, tls) = match prepare(&args) {
         Ok(prepared) => prepared,
         Err(message) => {
-            eprintln!("check: {message}\n\n{USAGE}");
+            eprintln!("check: {}\n\n{USAGE}", escape::terminal_line(&message));
             return ExitCode::from(2);
         }
     };
@@ -289,6 +290,7 @@ fn main() -> ExitCode {
     if args.json {
         println!("{}", report.to_json());
     } else {
+        // Both texts escape what the server and the user wrote (smtp_sansio::escape).
         println!("{}", report.transcript_text());
         println!("{}", report.summary_text());
     }

@@ -52,6 +52,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::capabilities::Capabilities;
+use crate::escape::terminal_line;
 use crate::json::JsonWriter;
 use crate::reply::{EnhancedCode, Reply, ReplyCode};
 use crate::stage::Stage;
@@ -397,7 +398,7 @@ impl Diagnosis {
                 json.bytes_lossy(line.as_bytes());
             }
         } else if let Some(pasted) = &self.evidence.pasted {
-            for line in pasted.lines().filter(|line| !line.trim().is_empty()) {
+            for line in pasted_lines(pasted) {
                 json.string(line);
             }
         }
@@ -427,24 +428,37 @@ impl Diagnosis {
 }
 
 /// A short text for a terminal: the summary on one line, then what the server said, causes and
-/// remedies as bullet lines, and the retry advice.
+/// remedies as bullet lines, and the retry advice. What the server said, the pasted text and the
+/// detail are escaped ([`escape::terminal_line`](crate::escape::terminal_line)): a control
+/// octet in a reply is shown, never obeyed.
 impl fmt::Display for Diagnosis {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{} ({}): {}", self.class, self.stage, self.summary)?;
         if let Some(reply) = &self.evidence.reply {
             for line in reply.lines() {
-                writeln!(f, "  server said: {}", line.as_str_lossy())?;
+                writeln!(f, "  server said: {line}")?;
             }
         } else if let Some(pasted) = &self.evidence.pasted {
-            for line in pasted.lines().filter(|line| !line.trim().is_empty()) {
-                writeln!(f, "  server said: {}", line.trim())?;
+            // Text that is not a server's reply (an OS error, another protocol's banner,
+            // nothing recognisable) is not presented as one.
+            let said = if self.evidence.rule.starts_with("pasted:") {
+                "  text given:"
+            } else {
+                "  server said:"
+            };
+            for line in pasted_lines(pasted) {
+                writeln!(f, "{said} {}", terminal_line(line))?;
             }
         }
         if let Some(detail) = &self.detail {
-            writeln!(f, "  detail: {detail}")?;
+            writeln!(f, "  detail: {}", terminal_line(detail))?;
         }
         if let Some(capabilities) = self.capabilities() {
-            writeln!(f, "  offers: {}", capabilities_line(&capabilities))?;
+            writeln!(
+                f,
+                "  offers: {}",
+                terminal_line(&capabilities_line(&capabilities))
+            )?;
             if !capabilities.starttls() && capabilities.auth_mechanisms().next().is_none() {
                 writeln!(
                     f,
@@ -486,6 +500,15 @@ impl fmt::Display for Diagnosis {
             self.severity, self.confidence, self.evidence.rule
         )
     }
+}
+
+/// The non-blank lines of pasted evidence, trimmed (a lone CR counts as a line break, as in
+/// [`diagnose_text`]).
+fn pasted_lines(pasted: &str) -> impl Iterator<Item = &str> {
+    pasted
+        .split(['\r', '\n'])
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
 }
 
 /// `{"size", "auth", "starttls", "pipelining", "8bitmime", "smtputf8", "chunking", "dsn",

@@ -27,6 +27,8 @@ mod write;
 use std::borrow::Cow;
 use std::fmt;
 
+use crate::escape;
+
 pub use code::{Category, InvalidReplyCode, ReplyCode, Severity};
 pub use decode::{
     Decoded, RFC_REPLY_LINE_LENGTH, ReplyDecoder, ReplyError, ReplyLimits, parse_reply,
@@ -232,16 +234,33 @@ impl fmt::Debug for Reply {
     }
 }
 
-/// Shows the reply as the server sent it, one line per line, invalid UTF-8 replaced.
+/// Shows the reply for a terminal: one line per coded line, joined by LF, with control octets
+/// (a stray CR, ESC...) and invalid UTF-8 escaped by [`escape::terminal_line`]. The bytes as
+/// they came are [`Reply::as_bytes`].
 impl fmt::Display for Reply {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, line) in self.lines().enumerate() {
             if i > 0 {
                 f.write_str("\n")?;
             }
-            f.write_str(&line.as_str_lossy())?;
+            write!(f, "{}", escape::terminal_line(line.as_bytes()))?;
         }
         Ok(())
+    }
+}
+
+impl Reply {
+    /// The coded lines joined by LF, invalid UTF-8 replaced by U+FFFD and nothing escaped:
+    /// the form the JSON outputs carry (their writer escapes control characters itself).
+    pub(crate) fn lines_lossy(&self) -> String {
+        let mut out = String::with_capacity(self.raw.len());
+        for (i, line) in self.lines().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            out.push_str(&line.as_str_lossy());
+        }
+        out
     }
 }
 
@@ -285,9 +304,18 @@ impl<'a> ReplyLine<'a> {
         leading_enhanced_code(self.text).map_or(self.text, |(_, rest)| rest)
     }
 
-    /// The whole line as a string, invalid UTF-8 replaced by U+FFFD.
+    /// The whole line as a string, invalid UTF-8 replaced by U+FFFD and control octets kept:
+    /// escape it ([`escape::terminal_line`]) before printing it, or print the line itself.
     pub fn as_str_lossy(&self) -> Cow<'a, str> {
         String::from_utf8_lossy(self.raw)
+    }
+}
+
+/// The whole line for a terminal, control octets and invalid UTF-8 escaped
+/// ([`escape::terminal_line`]).
+impl fmt::Display for ReplyLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", escape::terminal_line(self.raw))
     }
 }
 
