@@ -1005,6 +1005,19 @@ classes! {
         severity: Permanent,
         retry: No,
     }
+    Unrecognized = "unrecognized" {
+        summary: "The text carries no reply code, no enhanced status code and no phrase this tool knows: there is nothing to diagnose it by.",
+        causes: [
+            "The text is not an SMTP reply, or only part of one: the three-digit code and the enhanced code were left out.",
+            "A wording this tool has not learned yet.",
+        ],
+        remedies: [
+            "Give the whole reply as the server sent it, starting with its three-digit code (for example `550 5.1.1 ...`), and the command it answered.",
+            "For an error from a program rather than a server, give the program's full error message.",
+        ],
+        severity: Info,
+        retry: No,
+    }
     Capabilities = "capabilities" {
         summary: "The server listed its capabilities in reply to EHLO.",
         causes: [],
