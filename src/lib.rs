@@ -101,6 +101,7 @@
 //! writes one line that [`parse_command`] reads back equal, a [`Reply`]'s bytes parse back
 //! equal with no anomaly, and an address's text parses back equal.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
@@ -123,8 +124,10 @@ pub mod reply;
 mod secret;
 mod stage;
 #[cfg(feature = "proptest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "proptest")))]
 pub mod strategies;
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
 pub use address::{

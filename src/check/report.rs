@@ -470,7 +470,7 @@ impl Report {
     }
 
     /// The report as one JSON object: `server`, `steps` (each `step`, `status`, `reply`,
-    /// `diagnoses`), `capabilities`, `tls`, `verdict` (DESIGN.md s5), plus `tls_mode`,
+    /// `diagnoses`), `capabilities`, `tls`, `verdict` (a stable contract), plus `tls_mode`,
     /// `capabilities_before_tls`, `capabilities_after_tls`, `capability_changes`, `warnings`
     /// and `transcript`.
     pub fn to_json(&self) -> String {

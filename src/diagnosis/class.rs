@@ -42,7 +42,8 @@ macro_rules! classes {
         }
     )*) => {
         /// The kind of problem a [`Diagnosis`](super::Diagnosis) names: one stable snake_case id
-        /// from `DIAGNOSES.md` (see [`DiagnosisClass::as_str`]).
+        /// of the [taxonomy](super::taxonomy) (see [`DiagnosisClass::as_str`]), which lists
+        /// for each class how it is detected, its probable causes, remedies and retry advice.
         ///
         /// The ids are a public contract (users match on them, the `diagnose` example prints
         /// them); new classes may be added, existing ones are never renamed.
@@ -56,7 +57,7 @@ macro_rules! classes {
         }
 
         impl DiagnosisClass {
-            /// Every class, in the order of `DIAGNOSES.md`.
+            /// Every class, in the order of the [taxonomy](super::taxonomy).
             pub const ALL: &'static [DiagnosisClass] = &[$(DiagnosisClass::$variant,)*];
 
             /// The stable snake_case id, e.g. `recipient_unknown`.

@@ -554,6 +554,15 @@ pub(crate) fn phrase_count() -> usize {
 }
 
 #[cfg(test)]
+pub(crate) const PHRASE_LIMIT: usize = MAX_PATTERNS;
+
+/// Builds the automaton afresh (not the shared one) and returns its phrase count, for timing.
+#[cfg(test)]
+pub(crate) fn build_afresh() -> usize {
+    Engine::build().providers.len()
+}
+
+#[cfg(test)]
 pub(crate) fn automaton_memory() -> usize {
     ENGINE.dfa.memory_usage()
 }

@@ -1,7 +1,7 @@
 //! Diagnoses: what an expert would say about a server reply, or about a failure with no reply.
 //!
 //! [`diagnose`] takes the [`Stage`] a reply answered and the [`Reply`] and returns one
-//! [`Diagnosis`]: the class of problem ([`DiagnosisClass`], a stable id from `DIAGNOSES.md`),
+//! [`Diagnosis`]: the class of problem ([`DiagnosisClass`], a stable id of the [`taxonomy`]),
 //! probable causes and remedies in plain words, whether and when to retry, and the evidence (the
 //! reply and the id of the rule that decided). [`diagnose_text`] does the same for a reply
 //! pasted from a log; [`diagnose_in_context`] uses what the session knows; the constructors on
@@ -19,8 +19,7 @@
 //!
 //! # How a class is chosen
 //!
-//! The rules are data: one static table in `rules.rs`, tried in priority order (DIAGNOSES.md
-//! s4.10). Decisive phrases and provider-private enhanced codes come first, then provider rules
+//! The rules are data: one static table, tried in priority order ([`taxonomy`] s4.10). Decisive phrases and provider-private enhanced codes come first, then provider rules
 //! (the provider is recognised from trailers such as `gsmtp` or `prod.outlook.com`), then the
 //! words servers use for each class, then reply codes that mean one thing wherever they come
 //! (`530`, `535`...), then the enhanced status code, then the reply code at this stage, then a
@@ -48,6 +47,12 @@ mod noreply;
 mod rules;
 mod text;
 
+/// The diagnosis taxonomy: every [`DiagnosisClass`] id with how it is detected, its probable
+/// causes, remedies and retry advice, and how neighbouring classes are told apart. The ids are
+/// a public contract. (This is the crate's `docs/DIAGNOSES.md`.)
+#[doc = include_str!("../../docs/DIAGNOSES.md")]
+pub mod taxonomy {}
+
 use std::fmt;
 use std::time::Duration;
 
@@ -62,7 +67,7 @@ pub use context::Context;
 pub use noreply::{classify_tls_error, classify_transport_error};
 pub use text::{diagnose_bytes, diagnose_text};
 
-/// How bad a diagnosed situation is (DESIGN s4).
+/// How bad a diagnosed situation is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum DiagnosisSeverity {
@@ -96,7 +101,7 @@ impl fmt::Display for DiagnosisSeverity {
     }
 }
 
-/// Whether to try again (DIAGNOSES.md: retry column).
+/// Whether to try again (the retry column of the [`taxonomy`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Retry {
@@ -186,7 +191,7 @@ impl Evidence {
     }
 }
 
-/// What an expert would say about one reply or one failure (DESIGN s4).
+/// What an expert would say about one reply or one failure.
 ///
 /// Build one with [`diagnose`], [`diagnose_text`], [`diagnose_in_context`], the constructors
 /// below for failures without a reply, or [`classify_transport_error`] /
@@ -356,7 +361,7 @@ impl Diagnosis {
         )
     }
 
-    /// The contract JSON object (DESIGN s5): `class`, `severity`, `retry`, `stage`, `code`,
+    /// The contract JSON object (its fields are a stable contract): `class`, `severity`, `retry`, `stage`, `code`,
     /// `enhanced`, `summary`, `causes`, `remedies`, `confidence`, plus `retry_after_secs`,
     /// `rule`, `evidence` (the reply's lines), `detail` and `caused_by` (`null` when absent).
     pub fn to_json(&self) -> String {
@@ -512,7 +517,7 @@ fn pasted_lines(pasted: &str) -> impl Iterator<Item = &str> {
 }
 
 /// `{"size", "auth", "starttls", "pipelining", "8bitmime", "smtputf8", "chunking", "dsn",
-/// "enhancedstatuscodes", "requiretls", "other"}` (DESIGN s5).
+/// "enhancedstatuscodes", "requiretls", "other"}`.
 pub(crate) fn write_capabilities(json: &mut JsonWriter, capabilities: &Capabilities) {
     json.begin_object();
     json.key("size");
@@ -623,7 +628,7 @@ pub fn diagnose(stage: Stage, reply: &Reply) -> Diagnosis {
     diagnosis
 }
 
-/// Diagnoses a reply with what the session knows (DIAGNOSES.md s4.10 step 5): see [`Context`].
+/// Diagnoses a reply with what the session knows ([`taxonomy`] s4.10 step 5): see [`Context`].
 pub fn diagnose_in_context(stage: Stage, reply: &Reply, context: &Context) -> Diagnosis {
     context.refine(diagnose(stage, reply))
 }

@@ -21,7 +21,7 @@ use crate::stage::Stage;
 /// diagnosis's [`Evidence::pasted`](super::Evidence::pasted) keeps the text. Never panics; any
 /// string gives exactly one diagnosis.
 ///
-/// A diagnosis never cites a code the text does not hold (DIAGNOSES.md s4.9b):
+/// A diagnosis never cites a code the text does not hold ([taxonomy](super::taxonomy) s4.9b):
 ///
 /// - another protocol's banner (`HTTP/1.1 ...`, `+OK` / `-ERR`, `* OK`, `SSH-2.0-`, a TLS
 ///   record) is [`MalformedReply`](super::DiagnosisClass::MalformedReply) naming the protocol
