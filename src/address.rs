@@ -470,7 +470,7 @@ impl AddressLiteral {
                     if i > 0 {
                         out.push(b'.');
                     }
-                    crate::command::write_decimal(u64::from(octet), out);
+                    crate::octets::write_decimal(u64::from(octet), out);
                 }
                 out.push(b']');
             }

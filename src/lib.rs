@@ -120,6 +120,7 @@ pub mod escape;
 pub mod fuzzing;
 mod grammar;
 mod json;
+mod octets;
 pub mod reply;
 mod secret;
 mod stage;

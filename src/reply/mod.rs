@@ -36,6 +36,7 @@ pub use decode::{
 pub use enhanced::{EnhancedCode, InvalidEnhancedCode};
 pub use write::ReplyWriteError;
 
+use crate::octets::find_line_feed;
 pub(crate) use enhanced::leading_enhanced_code;
 use parse::{Separator, validated_line};
 
@@ -410,67 +411,6 @@ impl Iterator for TextSpans<'_> {
     }
 }
 
-/// Finds the first LF, eight octets at a time.
-///
-/// Reply lines are short (most under 64 octets), where a SIMD search spends more on setup
-/// than on searching; this word-at-a-time scan has no setup and no call.
-#[inline]
-pub(crate) fn find_line_feed(haystack: &[u8]) -> Option<usize> {
-    scan_line(haystack).0
-}
-
-/// Finds the first LF, and tells whether any octet before it has the high bit set (the line
-/// is not ASCII), in one pass of eight octets at a time.
-#[inline]
-pub(crate) fn scan_line(haystack: &[u8]) -> (Option<usize>, bool) {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    const LF: u64 = ONES * b'\n' as u64;
-    let (words, tail) = haystack.as_chunks::<8>();
-    let mut high = 0u64;
-    for (index, word) in words.iter().enumerate() {
-        let raw = u64::from_le_bytes(*word);
-        // A byte of `x` is zero where the haystack holds LF; the lowest flagged byte of
-        // `(x - ONES) & !x & HIGHS` is the first zero byte (higher flags may be borrows).
-        let x = raw ^ LF;
-        let found = x.wrapping_sub(ONES) & !x & HIGHS;
-        if found != 0 {
-            let byte = found.trailing_zeros() / 8;
-            // Keep only the octets before the LF.
-            let before = (1u64 << (byte * 8)).wrapping_sub(1);
-            high |= raw & before;
-            return (Some(index * 8 + byte as usize), high & HIGHS != 0);
-        }
-        high |= raw;
-    }
-    let offset = words.len() * 8;
-    if !tail.is_empty()
-        && let Some(last) = haystack.last_chunk::<8>()
-    {
-        // Read the tail as the last eight octets: those before it hold no LF (checked
-        // above), so the lowest flag is the first LF in the tail.
-        let raw = u64::from_le_bytes(*last);
-        let x = raw ^ LF;
-        let found = x.wrapping_sub(ONES) & !x & HIGHS;
-        if found != 0 {
-            let byte = found.trailing_zeros() / 8;
-            let before = (1u64 << (byte * 8)).wrapping_sub(1);
-            high |= raw & before;
-            let index = haystack.len() - 8 + byte as usize;
-            return (Some(index), high & HIGHS != 0);
-        }
-        return (None, (high | raw) & HIGHS != 0);
-    }
-    let mut non_ascii = high & HIGHS != 0;
-    for (i, &b) in tail.iter().enumerate() {
-        if b == b'\n' {
-            return (Some(offset + i), non_ascii);
-        }
-        non_ascii |= b >= 0x80;
-    }
-    (None, non_ascii)
-}
-
 /// One thing a server did that RFC 5321 does not allow but that the parser tolerated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -592,19 +532,3 @@ impl FromIterator<Anomaly> for Anomalies {
 
 #[cfg(test)]
 mod tests;
-
-#[cfg(test)]
-mod find_tests {
-    use super::{find_line_feed, scan_line};
-    use proptest::prelude::*;
-
-    proptest! {
-        #[test]
-        fn finds_the_first_line_feed(hay in proptest::collection::vec(prop_oneof![Just(b'\n'), Just(b'\r'), Just(0x8a), Just(b'a'), any::<u8>()], 0..80)) {
-            let lf = hay.iter().position(|&b| b == b'\n');
-            prop_assert_eq!(find_line_feed(&hay), lf);
-            let before = &hay[..lf.unwrap_or(hay.len())];
-            prop_assert_eq!(scan_line(&hay), (lf, !before.is_ascii()));
-        }
-    }
-}
