@@ -60,7 +60,10 @@ const MAX_LABEL_LENGTH: usize = 63;
 #[non_exhaustive]
 pub enum AddressError {
     /// The text does not follow the grammar of RFC 5321 s4.1.2.
-    #[error("offset {offset}: expected {expected}, found {found}")]
+    #[error(
+        "offset {offset}: expected {expected}, found {}",
+        crate::escape::terminal_line(found)
+    )]
     Syntax {
         /// Where the grammar stopped.
         offset: usize,

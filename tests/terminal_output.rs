@@ -286,3 +286,31 @@ proptest! {
         assert_report_inert(&report);
     }
 }
+
+/// Parse errors quote what they were given: escaped too.
+#[test]
+fn parse_errors_quote_control_octets_escaped() {
+    use smtp_sansio::command::xtext;
+    use smtp_sansio::{CommandLimits, parse_command};
+    let mut shown = Vec::new();
+    for line in [
+        &b"AUTH \x1b[2JPLAIN\r\n"[..],
+        b"MAIL FROM:<a\x1b[31m@b.example>\r\n",
+        b"RCPT TO:<b@example.com> NOTIFY=\x1b]0;x\x07\r\n",
+        b"\x1b[2J\r\n",
+    ] {
+        if let Err(error) = parse_command(line, &CommandLimits::default()) {
+            shown.push(error.to_string());
+        }
+    }
+    if let Err(error) = Mailbox::parse("a\u{1b}[31m@b.example") {
+        shown.push(error.to_string());
+    }
+    if let Err(error) = xtext::decode("a+\u{1b}[2J") {
+        shown.push(error.to_string());
+    }
+    assert!(shown.len() >= 4, "{shown:?}");
+    for text in &shown {
+        assert_inert("parse error", text);
+    }
+}

@@ -407,7 +407,10 @@ pub enum CommandParseError {
         found: String,
     },
     /// The line does not follow the command's grammar.
-    #[error("offset {offset}: expected {expected}, found {found}")]
+    #[error(
+        "offset {offset}: expected {expected}, found {}",
+        crate::escape::terminal_line(found)
+    )]
     Syntax {
         /// Where the grammar stopped.
         offset: usize,
@@ -438,7 +441,10 @@ pub enum CommandParseError {
         keyword: String,
     },
     /// SASL data that is not base64 (RFC 4954 s4).
-    #[error("offset {offset}: expected base64 (RFC 4648 s4, with padding), found {found}")]
+    #[error(
+        "offset {offset}: expected base64 (RFC 4648 s4, with padding), found {}",
+        crate::escape::terminal_line(found)
+    )]
     InvalidBase64 {
         /// Where the data starts.
         offset: usize,
@@ -451,7 +457,8 @@ pub enum CommandParseError {
     Refused(CommandError),
     /// Not a SASL mechanism name (RFC 4422 s3.1).
     #[error(
-        "offset {offset}: expected a SASL mechanism name (1-20 of A-Z, 0-9, '-', '_'), found {found}"
+        "offset {offset}: expected a SASL mechanism name (1-20 of A-Z, 0-9, '-', '_'), found {}",
+        crate::escape::terminal_line(found)
     )]
     InvalidMechanism {
         /// Where the name starts.
