@@ -13,7 +13,7 @@
 use std::io::Read;
 use std::process::ExitCode;
 
-use smtp_sansio::{Stage, diagnose_bytes};
+use smtp_sansio::{Stage, diagnose_bytes, escape};
 
 const STAGES: [&str; 10] = [
     "greeting", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "data-end", "quit", "any",
@@ -25,7 +25,7 @@ const USAGE: &str = "usage: diagnose --stage STAGE [--json] < reply
   and says what it means, why it happens and what to do.";
 
 fn usage_error(message: &str) -> ExitCode {
-    eprintln!("diagnose: {message}\n{USAGE}");
+    eprintln!("diagnose: {}\n{USAGE}", escape::terminal_line(message));
     ExitCode::from(2)
 }
 
@@ -71,6 +71,8 @@ fn main() -> ExitCode {
     if json {
         println!("{}", diagnosis.to_json());
     } else {
+        // The Display escapes what was pasted (control bytes, invalid UTF-8): a reply that
+        // holds terminal escape sequences is shown, not obeyed (smtp_sansio::escape).
         println!("{diagnosis}");
     }
     ExitCode::SUCCESS

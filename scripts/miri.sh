@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The codec's unit tests under Miri (undefined behaviour, out-of-bounds and aliasing checks).
 #
-#   scripts/miri.sh            codec modules (reply, command, capabilities, address, data, secret)
+#   scripts/miri.sh            codec modules (reply, command, capabilities, address, data, secret,
+#                              octets, escape)
 #   scripts/miri.sh --avx2     also the DATA scanner's AVX2 path (a second build with +avx2)
 #
 # Needs nightly with the miri and rust-src components. Property tests run a few cases each
@@ -12,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PROPTEST_CASES="${PROPTEST_CASES:-2}"
 export MIRIFLAGS="${MIRIFLAGS:--Zmiri-disable-isolation}"
-modules=(reply:: command:: capabilities:: address:: data:: secret::)
+modules=(reply:: command:: capabilities:: address:: data:: secret:: octets:: escape::)
 # Tests that replay whole corpora: many minutes under Miri for no new code path.
 skip=(--skip the_corpus_agrees_with_the_reference --skip every_corpus_ehlo_reply)
 cargo +nightly miri test --lib -- "${modules[@]}" "${skip[@]}"

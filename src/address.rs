@@ -60,7 +60,10 @@ const MAX_LABEL_LENGTH: usize = 63;
 #[non_exhaustive]
 pub enum AddressError {
     /// The text does not follow the grammar of RFC 5321 s4.1.2.
-    #[error("offset {offset}: expected {expected}, found {found}")]
+    #[error(
+        "offset {offset}: expected {expected}, found {}",
+        crate::escape::terminal_line(found)
+    )]
     Syntax {
         /// Where the grammar stopped.
         offset: usize,
@@ -515,7 +518,7 @@ impl AddressLiteral {
                     if i > 0 {
                         out.push(b'.');
                     }
-                    crate::command::write_decimal(u64::from(octet), out);
+                    crate::octets::write_decimal(u64::from(octet), out);
                 }
                 out.push(b']');
             }

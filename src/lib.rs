@@ -110,9 +110,10 @@
 //! | [`client`] | the session state machine: handshake, STARTTLS, AUTH, pipelining, LMTP, timeouts |
 //! | [`diagnosis`] | what a reply or a failure means, its causes and remedies |
 //! | [`check`] | a server check over the client, like an expert with telnet, as a report |
+//! | [`escape`] | server and user text made safe for a terminal (control octets and invalid UTF-8 escaped) |
 //! | `testing` | (feature) a scripted in-memory server and a virtual-clock driver, to test your code without sockets; served over real streams with the adapters |
 //! | `blocking`, `tokio` | (features) the drive loop done once, right: connect, send, check, quit, with hard deadlines |
-//! | `tls` | (with an adapter) TLS as a sans-IO session; with `rustls`, [`TlsConnector`](crate::tls::TlsConnector) |
+//! | `tls` | (with an adapter) TLS as a sans-IO session; with `rustls`, `tls::TlsConnector` |
 //! | `strategies` | (feature `proptest`) generators for every wire type and for whole server scripts |
 //!
 //! # Cargo features
@@ -132,6 +133,7 @@
 //! writes one line that [`parse_command`] reads back equal, a [`Reply`]'s bytes parse back
 //! equal with no anomaly, and an address's text parses back equal.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
@@ -149,16 +151,20 @@ pub mod client;
 pub mod command;
 pub mod data;
 pub mod diagnosis;
+pub mod escape;
 #[doc(hidden)]
 pub mod fuzzing;
 mod grammar;
 mod json;
+mod octets;
 pub mod reply;
 mod secret;
 mod stage;
 #[cfg(feature = "proptest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "proptest")))]
 pub mod strategies;
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 #[cfg(any(feature = "blocking", feature = "tokio"))]
 pub mod tls;

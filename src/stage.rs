@@ -7,8 +7,8 @@ use std::str::FromStr;
 ///
 /// The same reply means different things at different stages (RFC 5321 s4.3.2): `554` at the
 /// greeting is "no SMTP service here", `554` after the final dot is a content or policy verdict.
-/// The names are a contract: `as_str` and `FromStr` use the spellings of
-/// `DIAGNOSES.md` (`greeting ehlo starttls auth mail rcpt data data-end quit any`), plus
+/// The names are a contract: `as_str` and `FromStr` use the spellings of the diagnosis
+/// taxonomy (`greeting ehlo starttls auth mail rcpt data data-end quit any`), plus
 /// `connect` for failures before any reply (refused, timed out, TLS on connect).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]

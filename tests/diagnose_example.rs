@@ -133,3 +133,27 @@ fn bad_usage_exits_2() {
     let output = run(&["--stage", "rcpt"], b"  \n");
     assert_eq!(output.status.code(), Some(2));
 }
+
+/// Issue 11: control bytes on standard input are shown escaped, never written raw to the
+/// terminal; the JSON output keeps its own escaping.
+#[test]
+fn pasted_control_bytes_are_shown_escaped() {
+    for input in [
+        &b"550 5.1.1 \x1b]0;pwned-title\x07\x1b[2J\x1b[31mfake PASS\r\n"[..],
+        &b"550 5.1.1 refused\r  PASS  rcpt <b@fake.test> 250 2.1.5 ok\x1b[K\n"[..],
+        &b"\x1b[2J\x00binary \xff\xfe"[..],
+    ] {
+        let output = run(&["--stage", "rcpt"], input);
+        assert!(output.status.success(), "{output:?}");
+        let shown = String::from_utf8(output.stdout).expect("UTF-8 output");
+        assert!(
+            !shown
+                .bytes()
+                .any(|b| (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7f),
+            "raw control byte in {shown:?}"
+        );
+        assert!(shown.contains(r"\x1b"), "{shown}");
+        let value = json(&["--stage", "rcpt", "--json"], input);
+        assert!(value["class"].is_string());
+    }
+}

@@ -31,6 +31,7 @@ use smtp_sansio::check::Step;
 use smtp_sansio::tls::{TlsConnect, TlsConnector};
 use smtp_sansio::{
     CheckOptions, CheckTls, Credentials, ForwardPath, Host, Mechanism, ReversePath, Timeouts,
+    escape,
 };
 
 const USAGE: &str = "\
@@ -276,7 +277,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(message) => {
-            eprintln!("check: {message}\n\n{USAGE}");
+            eprintln!("check: {}\n\n{USAGE}", escape::terminal_line(&message));
             return ExitCode::from(2);
         }
     };
@@ -289,7 +290,7 @@ fn main() -> ExitCode {
     let (options, tls) = match prepare(&args) {
         Ok(prepared) => prepared,
         Err(message) => {
-            eprintln!("check: {message}\n\n{USAGE}");
+            eprintln!("check: {}\n\n{USAGE}", escape::terminal_line(&message));
             return ExitCode::from(2);
         }
     };
@@ -297,6 +298,7 @@ fn main() -> ExitCode {
     if args.json {
         println!("{}", report.to_json());
     } else {
+        // Both texts escape what the server and the user wrote (smtp_sansio::escape).
         println!("{}", report.transcript_text());
         println!("{}", report.summary_text());
     }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use smtp_sansio::tls::{TlsConnect, TlsConnector};
 use smtp_sansio::{
     Config, Credentials, Envelope, Host, Mechanism, MessageOutcome, MessageStatus, Pipelining,
-    RecipientStatus, SessionError, Timeouts, TlsPolicy,
+    RecipientStatus, SessionError, Timeouts, TlsPolicy, escape,
 };
 
 /// The command line, shared by both examples.
@@ -194,10 +194,14 @@ impl fmt::Display for Report<'_> {
             _ => None,
         };
         for (address, (_, status)) in self.to.iter().zip(&outcome.recipients) {
-            let address = shown(address.as_bytes());
+            let address = escape::terminal_line(address.as_bytes());
             match (status, &accepted_reply) {
                 (RecipientStatus::Accepted | RecipientStatus::Delivered { .. }, Some(reply)) => {
-                    writeln!(f, "<{address}>: delivered ({})", shown(reply.as_bytes()))?
+                    writeln!(
+                        f,
+                        "<{address}>: delivered ({})",
+                        escape::terminal_line(reply.as_bytes())
+                    )?
                 }
                 (RecipientStatus::Accepted, None) => {
                     writeln!(f, "<{address}>: accepted, but the message was not")?
@@ -242,18 +246,4 @@ pub fn print_error(program: &str, error: &SessionError) {
     if let Some(diagnosis) = error.diagnosis() {
         eprintln!("\n{diagnosis}");
     }
-}
-
-/// Text from the server or the user, safe for a terminal: control characters escaped.
-fn shown(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes)
-        .chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
 }

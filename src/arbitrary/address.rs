@@ -71,6 +71,7 @@ fn domain_name(u: &mut Unstructured<'_>) -> Result<String> {
 }
 
 /// ASCII letters and digits, U-labels now and then, 1 to 8 labels.
+#[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
 impl<'a> Arbitrary<'a> for Domain {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         let name = domain_name(u)?;
@@ -137,6 +138,7 @@ fn ipv6(u: &mut Unstructured<'_>) -> Result<Ipv6Addr> {
 }
 
 /// `[192.0.2.1]`, `[IPv6:...]` or `[tag:content]` (RFC 5321 s4.1.3).
+#[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
 impl<'a> Arbitrary<'a> for AddressLiteral {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         Ok(match u.int_in_range(0..=2u8)? {
@@ -148,6 +150,7 @@ impl<'a> Arbitrary<'a> for AddressLiteral {
 }
 
 /// The general form `[tag:content]` of RFC 5321 s4.1.3.
+#[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
 impl<'a> Arbitrary<'a> for GeneralLiteral {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         match general_literal(u)? {
@@ -162,6 +165,7 @@ impl<'a> Arbitrary<'a> for GeneralLiteral {
 }
 
 /// A domain four times in five, else an address literal.
+#[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
 impl<'a> Arbitrary<'a> for Host {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         Ok(if chance(u, 20)? {
@@ -238,6 +242,7 @@ fn quoted_content(u: &mut Unstructured<'_>) -> Result<String> {
 
 /// Dot-strings, ASCII or UTF-8, and quoted strings with any printable content (empty too),
 /// made by [`LocalPart::from_content`], so a content that can be a dot-string is one.
+#[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
 impl<'a> Arbitrary<'a> for LocalPart {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         let content = match u.int_in_range(0..=4u8)? {
@@ -253,6 +258,7 @@ impl<'a> Arbitrary<'a> for LocalPart {
 
 /// A local part and a host. When `<local@host>` would be over the 256 octets of
 /// RFC 5321 s4.5.3.1.3, the host becomes `[127.0.0.1]`.
+#[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
 impl<'a> Arbitrary<'a> for Mailbox {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         let local_part = LocalPart::arbitrary(u)?;
@@ -264,6 +270,7 @@ impl<'a> Arbitrary<'a> for Mailbox {
 }
 
 /// `<>` one time in seven, else a mailbox (RFC 5321 s4.1.2 `Reverse-path`).
+#[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
 impl<'a> Arbitrary<'a> for ReversePath {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         Ok(if u.int_in_range(0..=6u8)? == 6 {
@@ -275,6 +282,7 @@ impl<'a> Arbitrary<'a> for ReversePath {
 }
 
 /// `<Postmaster>` one time in seven, else a mailbox (RFC 5321 s4.1.1.3).
+#[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
 impl<'a> Arbitrary<'a> for ForwardPath {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         Ok(if u.int_in_range(0..=6u8)? == 6 {

@@ -10,6 +10,7 @@ use crate::capabilities::{Capabilities, FutureRelease, Keyword, TransactionLimit
 use crate::reply::{Reply, ReplyCode};
 
 /// Any keyword this crate knows.
+#[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
 impl<'a> Arbitrary<'a> for Keyword {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         Ok(*u.choose(&Keyword::ALL)?)
@@ -258,6 +259,7 @@ pub(super) fn ehlo(u: &mut Unstructured<'_>) -> Result<(EhloOffer, Reply)> {
 /// What the crate's parser reads from a well-formed generated EHLO reply: a server name and
 /// greeting, any set of the keywords this crate knows (SIZE, AUTH, DELIVERBY, MT-PRIORITY,
 /// FUTURERELEASE and LIMITS with parameters), and up to three unknown ones, with no anomaly.
+#[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
 impl<'a> Arbitrary<'a> for Capabilities {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         let (_, reply) = ehlo(u)?;

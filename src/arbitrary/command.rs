@@ -15,6 +15,7 @@ use crate::command::{
 use crate::secret::Secret;
 
 /// `7BIT`, `8BITMIME` or `BINARYMIME` (RFC 6152, RFC 3030).
+#[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
 impl<'a> Arbitrary<'a> for Body {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         Ok(*u.choose(&[Body::SevenBit, Body::EightBitMime, Body::BinaryMime])?)
@@ -26,6 +27,7 @@ impl<'a> Arbitrary<'a> for Body {
 }
 
 /// `FULL` or `HDRS` (RFC 3461 s4.3).
+#[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
 impl<'a> Arbitrary<'a> for Ret {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         Ok(*u.choose(&[Ret::Full, Ret::Headers])?)
@@ -38,6 +40,7 @@ impl<'a> Arbitrary<'a> for Ret {
 
 /// `NEVER` or a non-empty set of `SUCCESS`, `FAILURE`, `DELAY` (RFC 3461 s4.1); never the
 /// empty `On` that the writer refuses.
+#[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
 impl<'a> Arbitrary<'a> for Notify {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         let set = u.int_in_range(0..=7u8)?;
@@ -70,6 +73,7 @@ fn printable(u: &mut Unstructured<'_>, min: usize, short: usize, long: usize) ->
 /// `ORCPT=` values: `rfc822` with printable ASCII (RFC 3461 s4.2), `utf-8` with UTF-8 letters
 /// as well (RFC 6533 s3), another atom as the address type, or a generated mailbox. Over the
 /// 500 characters of RFC 3461 s4.2 once encoded, it falls back to `rfc822;postmaster`.
+#[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
 impl<'a> Arbitrary<'a> for Orcpt {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         let candidate = match u.int_in_range(0..=3u8)? {
@@ -131,6 +135,7 @@ fn esmtp_value_char(u: &mut Unstructured<'_>) -> Result<char> {
 /// ```
 /// Never a keyword with a typed field (such a keyword gets an `X-` in front). At most 11
 /// octets of keyword and 16 of value, so that two fit any MAIL or RCPT line.
+#[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
 impl<'a> Arbitrary<'a> for EsmtpParam {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         let mut keyword = match u.int_in_range(0..=3u8)? {
@@ -196,6 +201,7 @@ const MAX_AUTH_XTEXT: usize = 600;
 /// Each parameter about half of the time (SIZE, BODY, SMTPUTF8, RET, ENVID, AUTH, REQUIRETLS,
 /// MT-PRIORITY, and up to two raw ones), short enough to fit a MAIL line with any path: an
 /// `AUTH=` mailbox over 600 octets of xtext becomes `AUTH=<>`.
+#[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
 impl<'a> Arbitrary<'a> for MailParams {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         let mut params = MailParams::default();
@@ -235,6 +241,7 @@ impl<'a> Arbitrary<'a> for MailParams {
 }
 
 /// NOTIFY and ORCPT each about half of the time, and up to two raw parameters.
+#[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
 impl<'a> Arbitrary<'a> for RcptParams {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         let mut params = RcptParams::default();
@@ -274,6 +281,7 @@ const KNOWN_MECHANISMS: [Mechanism; 16] = [
 /// A known mechanism four times in five, else a name of 1 to 20 of `A-Z 0-9 - _` in any case
 /// (RFC 4422 s3.1) read by [`Mechanism::from_name`], so it is upper-cased and may turn out
 /// known.
+#[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
 impl<'a> Arbitrary<'a> for Mechanism {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         if !chance(u, 20)? {
@@ -292,6 +300,7 @@ impl<'a> Arbitrary<'a> for Mechanism {
 }
 
 /// Any of the seventeen kinds of line.
+#[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
 impl<'a> Arbitrary<'a> for Verb {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         Ok(*u.choose(&Verb::ALL)?)
@@ -370,6 +379,7 @@ fn fit_rcpt_params(to: &ForwardPath, params: RcptParams) -> RcptParams {
 /// Any command line a client may write, SASL lines included, every verb: MAIL and RCPT most
 /// often, with their parameters. The line always writes within its RFC length (RFC 5321
 /// s4.5.3.1.4 with the extensions' allowances; RFC 4954 s4 for SASL).
+#[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
 impl<'a> Arbitrary<'a> for Command {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         Ok(match u.int_in_range(0..=20u8)? {
@@ -424,6 +434,7 @@ impl<'a> Arbitrary<'a> for Command {
 /// A sender, one to eight recipients (up to 32 now and then) with their RCPT parameters, and
 /// MAIL parameters other than SIZE, BODY and SMTPUTF8, which the engine sets. Every MAIL and
 /// RCPT line fits with room for what the engine adds.
+#[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
 impl<'a> Arbitrary<'a> for Envelope {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         let from = ReversePath::arbitrary(u)?;

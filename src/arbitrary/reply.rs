@@ -19,6 +19,7 @@ const COMMON_CODES: [u16; 34] = [
 /// Reply-code = %x32-35 %x30-35 %x30-39          ; RFC 5321 s4.2
 /// ```
 /// Half of the time one of the codes the RFCs name, else any three digits of that form.
+#[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
 impl<'a> Arbitrary<'a> for ReplyCode {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         let value = if chance(u, 50)? {
@@ -56,6 +57,7 @@ fn enhanced_code(u: &mut Unstructured<'_>, class: u8) -> Result<EnhancedCode> {
 }
 
 /// Class 2, 4 or 5 (RFC 3463 s3.1), any subject and detail RFC 3463 s2 allows.
+#[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
 impl<'a> Arbitrary<'a> for EnhancedCode {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         let class = *u.choose(&[2, 4, 5])?;
@@ -94,6 +96,7 @@ fn text(u: &mut Unstructured<'_>) -> Result<String> {
 /// of the 2xx, 4xx and 5xx replies (RFC 3463 s2: never on 3xx), written by [`Reply::new`].
 /// A text that begins like an enhanced code of another class makes the writer refuse the
 /// reply; it then falls back to one empty line.
+#[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
 impl<'a> Arbitrary<'a> for Reply {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         let code = ReplyCode::arbitrary(u)?;

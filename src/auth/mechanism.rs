@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::capabilities::{pack, upper_halves};
+use crate::octets::{pack, upper_halves};
 
 /// A SASL mechanism name. Names are case-insensitive on the wire (RFC 4422 s3.1) and are
 /// kept here in their registered upper-case spelling; unknown names are kept as

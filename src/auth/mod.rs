@@ -41,6 +41,7 @@ pub use credentials::Credentials;
 pub use error::SaslError;
 pub use mechanism::{InvalidMechanism, Mechanism};
 #[cfg(feature = "scram")]
+#[cfg_attr(docsrs, doc(cfg(feature = "scram")))]
 pub use scram::MIN_SCRAM_ITERATIONS;
 
 /// Password mechanisms, best first:

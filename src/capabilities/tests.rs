@@ -1,5 +1,5 @@
 use super::*;
-use crate::reply::{Decoded, ReplyLimits, parse_reply};
+use crate::reply::{Decoded, Reply, ReplyLimits, parse_reply};
 use proptest::prelude::*;
 
 fn reply(text: &str) -> Reply {

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::capabilities::{Capabilities, Keyword};
 use crate::diagnosis::{Diagnosis, capabilities_line, write_capabilities};
+use crate::escape::terminal_line as line;
 use crate::json::JsonWriter;
 use crate::reply::Reply;
 
@@ -324,7 +325,8 @@ impl Report {
         if self.verdict == Verdict::Fail { 1 } else { 0 }
     }
 
-    /// The transcript as `C:` / `S:` lines.
+    /// The transcript as `C:` / `S:` lines, each escaped for a terminal
+    /// ([`escape::terminal_line`](crate::escape::terminal_line)).
     pub fn transcript_text(&self) -> String {
         let mut out = String::new();
         for line in &self.transcript {
@@ -333,12 +335,14 @@ impl Report {
                 Speaker::Server => "S: ",
                 Speaker::Note => "",
             };
-            let _ = writeln!(out, "{prefix}{}", line.text);
+            let _ = writeln!(out, "{prefix}{}", self::line(&line.text));
         }
         out
     }
 
-    /// The steps, capabilities, TLS facts, warnings and verdict, for a terminal.
+    /// The steps, capabilities, TLS facts, warnings and verdict, for a terminal: every text
+    /// that came from the server or the user is escaped
+    /// ([`escape::terminal_line`](crate::escape::terminal_line)), so each step stays on its line.
     pub fn summary_text(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "Steps");
@@ -365,8 +369,8 @@ impl Report {
                 out,
                 "  {:<4}  {:<22} {}{}",
                 step.status.as_str().to_uppercase(),
-                label,
-                reply,
+                line(&label).to_string(),
+                line(&reply),
                 duration
             );
             for diagnosis in &step.diagnoses {
@@ -374,16 +378,16 @@ impl Report {
                     out,
                     "        -> {}: {}",
                     diagnosis.class().as_str(),
-                    diagnosis.summary()
+                    line(diagnosis.summary())
                 );
                 if let Some(detail) = diagnosis.detail() {
-                    let _ = writeln!(out, "           seen: {detail}");
+                    let _ = writeln!(out, "           seen: {}", line(detail));
                 }
                 if let Some(cause) = diagnosis.causes().first() {
-                    let _ = writeln!(out, "           likely: {cause}");
+                    let _ = writeln!(out, "           likely: {}", line(cause));
                 }
                 for remedy in diagnosis.remedies().iter().take(2) {
-                    let _ = writeln!(out, "           do: {remedy}");
+                    let _ = writeln!(out, "           do: {}", line(remedy));
                 }
             }
         }
@@ -392,20 +396,25 @@ impl Report {
                 let _ = writeln!(
                     out,
                     "\nCapabilities before TLS: {}",
-                    capabilities_line(before)
+                    line(&capabilities_line(before))
                 );
-                let _ = writeln!(out, "Capabilities after TLS:  {}", capabilities_line(after));
+                let _ = writeln!(
+                    out,
+                    "Capabilities after TLS:  {}",
+                    line(&capabilities_line(after))
+                );
                 if let Some(changes) = self.capability_changes() {
                     if !changes.added.is_empty() {
-                        let _ = writeln!(out, "  TLS added:   {}", changes.added.join(", "));
+                        let _ = writeln!(out, "  TLS added:   {}", line(&changes.added.join(", ")));
                     }
                     if !changes.removed.is_empty() {
-                        let _ = writeln!(out, "  TLS removed: {}", changes.removed.join(", "));
+                        let _ =
+                            writeln!(out, "  TLS removed: {}", line(&changes.removed.join(", ")));
                     }
                 }
             }
             (Some(caps), None) | (None, Some(caps)) => {
-                let _ = writeln!(out, "\nCapabilities: {}", capabilities_line(caps));
+                let _ = writeln!(out, "\nCapabilities: {}", line(&capabilities_line(caps)));
             }
             (None, None) => {}
         }
@@ -413,8 +422,8 @@ impl Report {
             let _ = writeln!(
                 out,
                 "\nTLS: {} {}, certificate {}",
-                tls.protocol,
-                tls.cipher,
+                line(&tls.protocol),
+                line(&tls.cipher),
                 if tls.verified {
                     "verified"
                 } else {
@@ -422,25 +431,25 @@ impl Report {
                 }
             );
             if let Some(subject) = &tls.subject {
-                let _ = writeln!(out, "  subject: {subject}");
+                let _ = writeln!(out, "  subject: {}", line(subject));
             }
             if let Some(issuer) = &tls.issuer {
-                let _ = writeln!(out, "  issuer:  {issuer}");
+                let _ = writeln!(out, "  issuer:  {}", line(issuer));
             }
             if let (Some(from), Some(until)) = (&tls.not_before, &tls.not_after) {
-                let _ = writeln!(out, "  valid:   {from} .. {until}");
+                let _ = writeln!(out, "  valid:   {} .. {}", line(from), line(until));
             }
         }
         if !self.warnings.is_empty() {
             let _ = writeln!(out, "\nWarnings");
             for warning in &self.warnings {
-                let _ = writeln!(out, "  ! {}", warning.text);
+                let _ = writeln!(out, "  ! {}", line(&warning.text));
                 if let Some(diagnosis) = &warning.diagnosis {
                     let _ = writeln!(
                         out,
                         "    -> {}: {}",
                         diagnosis.class().as_str(),
-                        diagnosis.summary()
+                        line(diagnosis.summary())
                     );
                 }
             }
@@ -464,7 +473,7 @@ impl Report {
     }
 
     /// The report as one JSON object: `server`, `steps` (each `step`, `status`, `reply`,
-    /// `diagnoses`), `capabilities`, `tls`, `verdict` (DESIGN.md s5), plus `tls_mode`,
+    /// `diagnoses`), `capabilities`, `tls`, `verdict` (a stable contract), plus `tls_mode`,
     /// `capabilities_before_tls`, `capabilities_after_tls`, `capability_changes`, `warnings`
     /// and `transcript`.
     pub fn to_json(&self) -> String {
@@ -479,7 +488,7 @@ impl Report {
             json.key("status").string(step.status.as_str());
             json.key("reply");
             match &step.reply {
-                Some(reply) => json.string(&reply.to_string()),
+                Some(reply) => json.string(&reply.lines_lossy()),
                 None => json.null(),
             };
             json.key("diagnoses").begin_array();

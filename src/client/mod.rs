@@ -25,8 +25,8 @@
 //! the protocol or went silent). [`Client::is_closed`] turns true only once that last event
 //! has been taken, so `while !client.is_closed()` loses nothing.
 //!
-//! The state transitions on replies, EOF and timeouts live in one place (`state`); the
-//! pipelining rules and the deadlines each in their own.
+//! All the state transitions on replies, EOF and timeouts are in one place in the source,
+//! as are the pipelining rules and the deadlines.
 
 mod config;
 mod error;

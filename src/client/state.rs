@@ -105,8 +105,13 @@ impl Client {
             // RFC 5321 s4.2.1: every line of a reply carries the same code. One that says
             // both yes and no (`550-...` then `250 ...`) cannot be taken either way.
             let stage = command.expect.stage();
-            let diagnosis =
-                Diagnosis::unexpected_reply(stage, &reply, "one reply code on every line");
+            let diagnosis = Diagnosis::unexpected_reply_ending_session(
+                stage,
+                &reply,
+                "one reply code on every line",
+            );
+            // The command got no valid answer: it is cancelled with the others.
+            self.pipeline.in_flight.push_front(command);
             self.fail(
                 now,
                 Error::UnexpectedReply {
@@ -124,11 +129,12 @@ impl Client {
         }
         if !reply_fits(command.expect, command.verb, &reply) {
             let stage = command.expect.stage();
-            let diagnosis = Diagnosis::unexpected_reply(
+            let diagnosis = Diagnosis::unexpected_reply_ending_session(
                 stage,
                 &reply,
                 expected_codes(command.expect, command.verb),
             );
+            self.pipeline.in_flight.push_front(command);
             self.fail(
                 now,
                 Error::UnexpectedReply {
@@ -1120,8 +1126,11 @@ impl Client {
         } else {
             Stage::Any
         };
-        let diagnosis =
-            Diagnosis::unexpected_reply(stage, &reply, "no reply (no command was waiting)");
+        let diagnosis = Diagnosis::unexpected_reply_ending_session(
+            stage,
+            &reply,
+            "no reply (no command was waiting)",
+        );
         self.fail(
             now,
             Error::UnexpectedReply {
@@ -1265,7 +1274,7 @@ impl Client {
         reply: Reply,
         expected: &str,
     ) {
-        let diagnosis = Diagnosis::unexpected_reply(stage, &reply, expected);
+        let diagnosis = Diagnosis::unexpected_reply_ending_session(stage, &reply, expected);
         self.fail(
             now,
             Error::UnexpectedReply {

@@ -407,7 +407,10 @@ pub enum CommandParseError {
         found: String,
     },
     /// The line does not follow the command's grammar.
-    #[error("offset {offset}: expected {expected}, found {found}")]
+    #[error(
+        "offset {offset}: expected {expected}, found {}",
+        crate::escape::terminal_line(found)
+    )]
     Syntax {
         /// Where the grammar stopped.
         offset: usize,
@@ -438,7 +441,10 @@ pub enum CommandParseError {
         keyword: String,
     },
     /// SASL data that is not base64 (RFC 4954 s4).
-    #[error("offset {offset}: expected base64 (RFC 4648 s4, with padding), found {found}")]
+    #[error(
+        "offset {offset}: expected base64 (RFC 4648 s4, with padding), found {}",
+        crate::escape::terminal_line(found)
+    )]
     InvalidBase64 {
         /// Where the data starts.
         offset: usize,
@@ -451,7 +457,8 @@ pub enum CommandParseError {
     Refused(CommandError),
     /// Not a SASL mechanism name (RFC 4422 s3.1).
     #[error(
-        "offset {offset}: expected a SASL mechanism name (1-20 of A-Z, 0-9, '-', '_'), found {found}"
+        "offset {offset}: expected a SASL mechanism name (1-20 of A-Z, 0-9, '-', '_'), found {}",
+        crate::escape::terminal_line(found)
     )]
     InvalidMechanism {
         /// Where the name starts.
@@ -459,52 +466,6 @@ pub enum CommandParseError {
         /// Up to 16 characters of it.
         found: String,
     },
-}
-
-/// The two-digit decimal strings "00" to "99", for writing numbers two digits at a time.
-const DIGIT_PAIRS: &[u8; 200] = b"\
-0001020304050607080910111213141516171819\
-2021222324252627282930313233343536373839\
-4041424344454647484950515253545556575859\
-6061626364656667686970717273747576777879\
-8081828384858687888990919293949596979899";
-
-/// Appends `value` in decimal.
-#[inline]
-pub(crate) fn write_decimal(mut value: u64, out: &mut Vec<u8>) {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    while value >= 100 {
-        // `value % 100` is below 100, so the index is below 200.
-        let pair = (value % 100) as usize * 2;
-        value /= 100;
-        start -= 2;
-        digits[start..start + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
-    }
-    if value >= 10 {
-        let pair = value as usize * 2;
-        start -= 2;
-        digits[start..start + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
-    } else {
-        start -= 1;
-        // Below 10 here.
-        digits[start] = b'0' + value as u8;
-    }
-    out.extend_from_slice(&digits[start..]);
-}
-
-/// Writes bytes for a human: invalid UTF-8 replaced, control characters escaped (`\r`,
-/// `\n`, `\u{0}`), so a transcript line can never break into two.
-pub(crate) fn write_escaped(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
-    let text = String::from_utf8_lossy(bytes);
-    for c in text.chars() {
-        if c.is_control() {
-            write!(f, "{}", c.escape_default())?;
-        } else {
-            fmt::Write::write_char(f, c)?;
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

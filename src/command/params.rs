@@ -632,7 +632,7 @@ impl MailParams {
     pub(crate) fn write_to(&self, out: &mut Vec<u8>) {
         if let Some(size) = self.size {
             out.extend_from_slice(b" SIZE=");
-            super::write_decimal(size, out);
+            crate::octets::write_decimal(size, out);
         }
         match self.body {
             None => {}
@@ -667,7 +667,7 @@ impl MailParams {
             if priority < 0 {
                 out.push(b'-');
             }
-            super::write_decimal(u64::from(priority.unsigned_abs()), out);
+            crate::octets::write_decimal(u64::from(priority.unsigned_abs()), out);
         }
         for param in &self.other {
             param.write_to(out);
@@ -680,7 +680,7 @@ impl fmt::Display for MailParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut out = Vec::new();
         self.write_to(&mut out);
-        super::write_escaped(f, &out)
+        write!(f, "{}", crate::escape::terminal_line(&out))
     }
 }
 
@@ -778,7 +778,7 @@ impl fmt::Display for RcptParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut out = Vec::new();
         self.write_to(&mut out);
-        super::write_escaped(f, &out)
+        write!(f, "{}", crate::escape::terminal_line(&out))
     }
 }
 

@@ -5,7 +5,6 @@
 use super::*;
 use crate::address::{Domain, Mailbox};
 use crate::reply::Decoded;
-use crate::strategies;
 use proptest::prelude::*;
 
 fn mailbox(text: &str) -> Mailbox {
@@ -847,34 +846,7 @@ fn display_redacts_and_escapes() {
     assert_eq!(Verb::from_keyword(b"XCLIENT"), None);
 }
 
-#[test]
-fn write_decimal_matches_display() {
-    for value in [0, 1, 9, 10, 12345, u64::from(u32::MAX), u64::MAX] {
-        let mut out = Vec::new();
-        write_decimal(value, &mut out);
-        assert_eq!(out, value.to_string().as_bytes());
-    }
-}
-
 proptest! {
-    #[test]
-    fn written_commands_parse_back(command in strategies::command()) {
-        let mut out = Vec::new();
-        match command.write_to(&mut out) {
-            Ok(()) => {}
-            Err(CommandError::LineTooLong { .. }) => return Err(TestCaseError::reject("over the RFC length")),
-            Err(err) => return Err(TestCaseError::fail(format!("{command:?}: {err}"))),
-        }
-        prop_assert!(out.ends_with(b"\r\n"));
-        prop_assert_eq!(memchr::memchr(b'\n', &out), Some(out.len() - 1), "exactly one line");
-        let parsed = match command.verb() {
-            Verb::AuthResponse | Verb::AuthCancel => parse_auth_response(&out, &CommandLimits::default()),
-            _ => parse(&out),
-        };
-        prop_assert_eq!(complete(parsed), (command.clone(), out.len()));
-        prop_assert!(!command.to_string().contains(['\r', '\n']));
-    }
-
     #[test]
     fn arbitrary_bytes_never_panic(input in proptest::collection::vec(any::<u8>(), 0..600)) {
         let limits = CommandLimits::default().with_max_line_length(256);

@@ -14,7 +14,7 @@ use super::params::forbidden_octet;
 use super::params::{Body, Ret};
 use super::{
     Command, CommandError, MailParams, RFC_COMMAND_LINE_LENGTH, RFC_SASL_LINE_LENGTH, RcptParams,
-    Verb, write_escaped,
+    Verb,
 };
 use crate::address::{Domain, ForwardPath, Host, MAX_DOMAIN_LENGTH, MAX_PATH_LENGTH, ReversePath};
 use crate::auth::Mechanism;
@@ -294,7 +294,7 @@ fn write_size(size: u64, out: &mut Vec<u8>) {
         write_digits(eight_digits((size / E8) as u32), count - 8, out);
         write_digits(eight_digits((size % E8) as u32), 8, out);
     } else {
-        super::write_decimal(size, out);
+        crate::octets::write_decimal(size, out);
     }
 }
 
@@ -630,7 +630,7 @@ impl Command {
             Command::Data => out.extend_from_slice(b"DATA"),
             Command::Bdat { size, last } => {
                 out.extend_from_slice(b"BDAT ");
-                super::write_decimal(*size, out);
+                crate::octets::write_decimal(*size, out);
                 if *last {
                     out.extend_from_slice(b" LAST");
                 }
@@ -709,7 +709,7 @@ impl fmt::Display for Command {
         let mut line = Vec::with_capacity(64);
         // The transcript form checks nothing, so it cannot fail.
         let _ = self.write_line::<true>(&mut line);
-        write_escaped(f, &line)
+        write!(f, "{}", crate::escape::terminal_line(&line))
     }
 }
 

@@ -20,7 +20,10 @@
 
 /// Why a string is not xtext.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("xtext offset {offset}: expected {expected}, found {found}")]
+#[error(
+    "xtext offset {offset}: expected {expected}, found {}",
+    crate::escape::terminal_line(found)
+)]
 #[non_exhaustive]
 pub struct XtextError {
     /// Octet offset of the offending character.

@@ -42,7 +42,8 @@ macro_rules! classes {
         }
     )*) => {
         /// The kind of problem a [`Diagnosis`](super::Diagnosis) names: one stable snake_case id
-        /// from `DIAGNOSES.md` (see [`DiagnosisClass::as_str`]).
+        /// of the [taxonomy](super::taxonomy) (see [`DiagnosisClass::as_str`]), which lists
+        /// for each class how it is detected, its probable causes, remedies and retry advice.
         ///
         /// The ids are a public contract (users match on them, the `diagnose` example prints
         /// them); new classes may be added, existing ones are never renamed.
@@ -56,7 +57,7 @@ macro_rules! classes {
         }
 
         impl DiagnosisClass {
-            /// Every class, in the order of `DIAGNOSES.md`.
+            /// Every class, in the order of the [taxonomy](super::taxonomy).
             pub const ALL: &'static [DiagnosisClass] = &[$(DiagnosisClass::$variant,)*];
 
             /// The stable snake_case id, e.g. `recipient_unknown`.
@@ -1016,6 +1017,19 @@ classes! {
             "Report the raw bytes to the server's administrator.",
         ],
         severity: Permanent,
+        retry: No,
+    }
+    Unrecognized = "unrecognized" {
+        summary: "The text carries no reply code, no enhanced status code and no phrase this tool knows: there is nothing to diagnose it by.",
+        causes: [
+            "The text is not an SMTP reply, or only part of one: the three-digit code and the enhanced code were left out.",
+            "A wording this tool has not learned yet.",
+        ],
+        remedies: [
+            "Give the whole reply as the server sent it, starting with its three-digit code (for example `550 5.1.1 ...`), and the command it answered.",
+            "For an error from a program rather than a server, give the program's full error message.",
+        ],
+        severity: Info,
         retry: No,
     }
     Capabilities = "capabilities" {

@@ -10,7 +10,9 @@ use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::nfa::contiguous::NFA;
 use aho_corasick::{Anchored, MatchKind};
 
-use super::rules::{Codes, FINGERPRINTS, Providers, RULES, Rule, bit};
+use super::rules::{
+    Codes, FINGERPRINTS, NAMES_RECIPIENT, Providers, RULES, Rule, SENDER_SIDE_AT_MAIL, bit,
+};
 use super::{Confidence, Diagnosis, DiagnosisClass, DiagnosisSeverity, Retry};
 use crate::reply::{Anomaly, EnhancedCode, Reply, ReplyCode};
 use crate::stage::Stage;
@@ -62,6 +64,8 @@ struct Engine {
     wordless_by_code: Vec<Box<[u16]>>,
     wordless_by_subject: Vec<Box<[u16]>>,
     wordless_other: Box<[u16]>,
+    /// [`NAMES_RECIPIENT`] as phrase ids.
+    names_recipient: Box<[u16]>,
 }
 
 /// The phrases found in one reply, and the providers they name.
@@ -74,6 +78,10 @@ impl Found {
     fn contains(&self, phrase: u16) -> bool {
         let phrase = usize::from(phrase);
         self.bits[phrase / 64] & (1 << (phrase % 64)) != 0
+    }
+
+    fn is_empty(&self) -> bool {
+        self.bits.iter().all(|&word| word == 0)
     }
 
     fn any(&self, phrases: &[u16]) -> bool {
@@ -110,6 +118,7 @@ impl Engine {
             also.push(compile(rule.also, &mut phrases));
             unless.push(compile(rule.unless, &mut phrases));
         }
+        let names_recipient = compile(NAMES_RECIPIENT, &mut phrases);
         assert!(phrases.len() <= MAX_PATTERNS, "raise MAX_PATTERNS");
         let mut providers = vec![0; phrases.len()];
         for (id, provider) in fingerprint_ids {
@@ -161,6 +170,7 @@ impl Engine {
             wordless_by_code: by_code.into_iter().map(Vec::into_boxed_slice).collect(),
             wordless_by_subject: by_subject.into_iter().map(Vec::into_boxed_slice).collect(),
             wordless_other: other.into_boxed_slice(),
+            names_recipient,
         }
     }
 
@@ -354,9 +364,30 @@ where
     }
     let engine = &*ENGINE;
     let found = engine.scan(segments);
+    if facts.code.is_none() && facts.enhanced.is_none() && found.is_empty() {
+        // DIAGNOSES.md s4.9b: no code, no enhanced code, no known phrase.
+        return Verdict::new(
+            DiagnosisClass::Unrecognized,
+            "pasted:unrecognized",
+            Confidence::Low,
+        );
+    }
     if let Some(index) = engine.first_fit(&facts, &found) {
         let rule = &RULES[index];
-        return Verdict::new(rule.class, rule.id, rule.confidence);
+        let class = match SENDER_SIDE_AT_MAIL
+            .iter()
+            .find(|(from, _)| *from == rule.class)
+        {
+            Some(&(_, sender_side))
+                if facts.stage == Stage::Mail
+                    && rule.stages == 0
+                    && !found.any(&engine.names_recipient) =>
+            {
+                sender_side
+            }
+            _ => rule.class,
+        };
+        return Verdict::new(class, rule.id, rule.confidence);
     }
     let Some(code) = facts.code else {
         return match facts.enhanced.map(|enhanced| enhanced.class) {
@@ -366,9 +397,15 @@ where
                 "enhanced-class:4",
                 Confidence::Low,
             ),
-            _ => Verdict::new(
+            Some(_) => Verdict::new(
                 DiagnosisClass::PolicyRejected,
                 "enhanced-class:5",
+                Confidence::Low,
+            ),
+            // Phrases were found, but none fits a rule on its own.
+            None => Verdict::new(
+                DiagnosisClass::Unrecognized,
+                "pasted:unrecognized",
                 Confidence::Low,
             ),
         };
@@ -505,9 +542,24 @@ pub(crate) fn build(
     diagnosis
 }
 
+/// Whether `text` holds a phrase of any rule (fingerprints and the referent words included).
+#[cfg(test)]
+pub(crate) fn knows_a_phrase(text: &[u8]) -> bool {
+    !ENGINE.scan([text]).is_empty()
+}
+
 #[cfg(test)]
 pub(crate) fn phrase_count() -> usize {
     ENGINE.providers.len()
+}
+
+#[cfg(test)]
+pub(crate) const PHRASE_LIMIT: usize = MAX_PATTERNS;
+
+/// Builds the automaton afresh (not the shared one) and returns its phrase count, for timing.
+#[cfg(test)]
+pub(crate) fn build_afresh() -> usize {
+    Engine::build().providers.len()
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Diagnoses: what an expert would say about a server reply, or about a failure with no reply.
 //!
 //! [`diagnose`] takes the [`Stage`] a reply answered and the [`Reply`] and returns one
-//! [`Diagnosis`]: the class of problem ([`DiagnosisClass`], a stable id from `DIAGNOSES.md`),
+//! [`Diagnosis`]: the class of problem ([`DiagnosisClass`], a stable id of the [`taxonomy`]),
 //! probable causes and remedies in plain words, whether and when to retry, and the evidence (the
 //! reply and the id of the rule that decided). [`diagnose_text`] does the same for a reply
 //! pasted from a log; [`diagnose_in_context`] uses what the session knows; the constructors on
@@ -19,8 +19,7 @@
 //!
 //! # How a class is chosen
 //!
-//! The rules are data: one static table in `rules.rs`, tried in priority order (DIAGNOSES.md
-//! s4.10). Decisive phrases and provider-private enhanced codes come first, then provider rules
+//! The rules are data: one static table, tried in priority order ([`taxonomy`] s4.10). Decisive phrases and provider-private enhanced codes come first, then provider rules
 //! (the provider is recognised from trailers such as `gsmtp` or `prod.outlook.com`), then the
 //! words servers use for each class, then reply codes that mean one thing wherever they come
 //! (`530`, `535`...), then the enhanced status code, then the reply code at this stage, then a
@@ -49,10 +48,17 @@ mod rules;
 mod session;
 mod text;
 
+/// The diagnosis taxonomy: every [`DiagnosisClass`] id with how it is detected, its probable
+/// causes, remedies and retry advice, and how neighbouring classes are told apart. The ids are
+/// a public contract. (This is the crate's `docs/DIAGNOSES.md`.)
+#[doc = include_str!("../../docs/DIAGNOSES.md")]
+pub mod taxonomy {}
+
 use std::fmt;
 use std::time::Duration;
 
 use crate::capabilities::Capabilities;
+use crate::escape::terminal_line;
 use crate::json::JsonWriter;
 use crate::reply::{EnhancedCode, Reply, ReplyCode};
 use crate::stage::Stage;
@@ -62,7 +68,7 @@ pub use context::Context;
 pub use noreply::{classify_tls_error, classify_transport_error};
 pub use text::{diagnose_bytes, diagnose_text};
 
-/// How bad a diagnosed situation is (DESIGN s4).
+/// How bad a diagnosed situation is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum DiagnosisSeverity {
@@ -96,7 +102,7 @@ impl fmt::Display for DiagnosisSeverity {
     }
 }
 
-/// Whether to try again (DIAGNOSES.md: retry column).
+/// Whether to try again (the retry column of the [`taxonomy`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Retry {
@@ -186,7 +192,7 @@ impl Evidence {
     }
 }
 
-/// What an expert would say about one reply or one failure (DESIGN s4).
+/// What an expert would say about one reply or one failure.
 ///
 /// Build one with [`diagnose`], [`diagnose_text`], [`diagnose_in_context`], the constructors
 /// below for failures without a reply, or [`classify_transport_error`] /
@@ -356,7 +362,7 @@ impl Diagnosis {
         )
     }
 
-    /// The contract JSON object (DESIGN s5): `class`, `severity`, `retry`, `stage`, `code`,
+    /// The contract JSON object (its fields are a stable contract): `class`, `severity`, `retry`, `stage`, `code`,
     /// `enhanced`, `summary`, `causes`, `remedies`, `confidence`, plus `retry_after_secs`,
     /// `rule`, `evidence` (the reply's lines), `detail` and `caused_by` (`null` when absent).
     pub fn to_json(&self) -> String {
@@ -398,7 +404,7 @@ impl Diagnosis {
                 json.bytes_lossy(line.as_bytes());
             }
         } else if let Some(pasted) = &self.evidence.pasted {
-            for line in pasted.lines().filter(|line| !line.trim().is_empty()) {
+            for line in pasted_lines(pasted) {
                 json.string(line);
             }
         }
@@ -428,24 +434,37 @@ impl Diagnosis {
 }
 
 /// A short text for a terminal: the summary on one line, then what the server said, causes and
-/// remedies as bullet lines, and the retry advice.
+/// remedies as bullet lines, and the retry advice. What the server said, the pasted text and the
+/// detail are escaped ([`escape::terminal_line`](crate::escape::terminal_line)): a control
+/// octet in a reply is shown, never obeyed.
 impl fmt::Display for Diagnosis {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{} ({}): {}", self.class, self.stage, self.summary)?;
         if let Some(reply) = &self.evidence.reply {
             for line in reply.lines() {
-                writeln!(f, "  server said: {}", line.as_str_lossy())?;
+                writeln!(f, "  server said: {line}")?;
             }
         } else if let Some(pasted) = &self.evidence.pasted {
-            for line in pasted.lines().filter(|line| !line.trim().is_empty()) {
-                writeln!(f, "  server said: {}", line.trim())?;
+            // Text that is not a server's reply (an OS error, another protocol's banner,
+            // nothing recognisable) is not presented as one.
+            let said = if self.evidence.rule.starts_with("pasted:") {
+                "  text given:"
+            } else {
+                "  server said:"
+            };
+            for line in pasted_lines(pasted) {
+                writeln!(f, "{said} {}", terminal_line(line))?;
             }
         }
         if let Some(detail) = &self.detail {
-            writeln!(f, "  detail: {detail}")?;
+            writeln!(f, "  detail: {}", terminal_line(detail))?;
         }
         if let Some(capabilities) = self.capabilities() {
-            writeln!(f, "  offers: {}", capabilities_line(&capabilities))?;
+            writeln!(
+                f,
+                "  offers: {}",
+                terminal_line(&capabilities_line(&capabilities))
+            )?;
             if !capabilities.starttls() && capabilities.auth_mechanisms().next().is_none() {
                 writeln!(
                     f,
@@ -489,8 +508,17 @@ impl fmt::Display for Diagnosis {
     }
 }
 
+/// The non-blank lines of pasted evidence, trimmed (a lone CR counts as a line break, as in
+/// [`diagnose_text`]).
+fn pasted_lines(pasted: &str) -> impl Iterator<Item = &str> {
+    pasted
+        .split(['\r', '\n'])
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+}
+
 /// `{"size", "auth", "starttls", "pipelining", "8bitmime", "smtputf8", "chunking", "dsn",
-/// "enhancedstatuscodes", "requiretls", "other"}` (DESIGN s5).
+/// "enhancedstatuscodes", "requiretls", "other"}`.
 pub(crate) fn write_capabilities(json: &mut JsonWriter, capabilities: &Capabilities) {
     json.begin_object();
     json.key("size");
@@ -601,7 +629,7 @@ pub fn diagnose(stage: Stage, reply: &Reply) -> Diagnosis {
     diagnosis
 }
 
-/// Diagnoses a reply with what the session knows (DIAGNOSES.md s4.10 step 5): see [`Context`].
+/// Diagnoses a reply with what the session knows ([`taxonomy`] s4.10 step 5): see [`Context`].
 pub fn diagnose_in_context(stage: Stage, reply: &Reply, context: &Context) -> Diagnosis {
     context.refine(diagnose(stage, reply))
 }

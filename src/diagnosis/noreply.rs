@@ -283,18 +283,222 @@ impl Diagnosis {
 
     /// The bytes the server sent are not an SMTP reply (`error` from the reply decoder;
     /// `received` the bytes it was given). An HTTP, POP3, IMAP or SSH banner means the wrong
-    /// port or service; TLS records mean an implicit-TLS port.
+    /// port or service; a TLS record where the greeting was due means an implicit-TLS port
+    /// ([`DiagnosisClass::TlsModeMismatch`]). A reply with more lines than
+    /// [`ReplyLimits::max_lines`](crate::ReplyLimits::max_lines) breaks no rule of SMTP (RFC
+    /// 5321 sets no limit): the diagnosis says the limit is the client's and how to raise it.
     pub fn malformed_reply(stage: Stage, error: &ReplyError, received: &[u8]) -> Diagnosis {
-        let start = received
+        let detail = format!("{error}");
+        if let ReplyError::TooManyLines { limit, .. } = error {
+            return Diagnosis::of_class(
+                DiagnosisClass::MalformedReply,
+                stage,
+                "observed:reply-over-client-line-limit",
+                Confidence::High,
+            )
+            .with_texts(
+                "The server's reply has more lines than this client accepts; SMTP itself sets no limit on the number of lines, so the limit that stopped it is the client's own.",
+                &[
+                    "The server sends an unusually long reply (a long EHLO list, a multi-line banner or policy text).",
+                    "Less likely: a server or proxy that repeats lines without end.",
+                ],
+                &[
+                    "Raise the client's limit: ReplyLimits::with_max_lines (and with_max_reply_length if the reply is also long in octets) in the client's configuration.",
+                    "If the reply really is endless, report it to the server's administrator.",
+                ],
+            )
+            .with_retry(super::Retry::AfterFix, None)
+            .with_detail(format!(
+                "more than {limit} lines in one reply (the client's ReplyLimits::max_lines)"
+            ));
+        }
+        if let Some(foreign) = Foreign::recognise(received) {
+            return foreign.diagnosis(stage, "observed:", detail);
+        }
+        Diagnosis::of_class(
+            DiagnosisClass::MalformedReply,
+            stage,
+            "observed:unparseable-reply",
+            Confidence::High,
+        )
+        .with_detail(detail)
+    }
+
+    /// [`Diagnosis::unexpected_reply`] for a reply the session cannot survive: the client
+    /// ended the session because of it (it no longer knows the server's state). The severity
+    /// is permanent, not a warning, and the advice is not "treat the reply by its first digit":
+    /// nothing more is sent on this connection. At the end of DATA the message may or may not
+    /// have been accepted, and the diagnosis says so.
+    pub fn unexpected_reply_ending_session(
+        stage: Stage,
+        reply: &Reply,
+        expected: &str,
+    ) -> Diagnosis {
+        let diagnosis = Diagnosis::unexpected_reply(stage, reply, expected)
+            .with_severity(DiagnosisSeverity::Permanent)
+            .with_retry(super::Retry::AfterFix, None);
+        if stage == Stage::DataEnd {
+            diagnosis.with_texts(
+                "The server answered the end of the message with a reply that does not fit it, so the client ended the session; the message may or may not have been accepted.",
+                &[
+                    "A server bug, or a proxy between client and server that rewrites the conversation.",
+                    "Client and server are out of step (a reply arrived for a command that was not sent).",
+                ],
+                &[
+                    "Do not resend at once: the message may have been delivered, and a resend would duplicate it.",
+                    "Report the transcript to the server's administrator.",
+                ],
+            )
+        } else {
+            diagnosis.with_texts(
+                "The server sent a reply that does not fit the command in flight, so the client could no longer know the server's state and ended the session.",
+                &[
+                    "A server bug, or a proxy between client and server that rewrites the conversation.",
+                    "Client and server are out of step (a reply arrived for a command that was not sent).",
+                ],
+                &[
+                    "Report the transcript to the server's administrator; retry once on a new connection to rule out a glitch.",
+                    "If a proxy, antivirus or firewall inspects SMTP on the path, try without it.",
+                ],
+            )
+        }
+    }
+
+    /// [`Diagnosis::reply_timeout`] when part of a reply had arrived before the time ran out
+    /// (`partial`, the bytes of the unfinished reply; empty: none, the same as
+    /// [`Diagnosis::reply_timeout`]). A server that starts its greeting and stops is not an
+    /// implicit-TLS port spoken to in plaintext (that one sends nothing): the diagnosis names
+    /// both causes with medium confidence and shows what arrived.
+    pub fn reply_timeout_after_partial(
+        stage: Stage,
+        waited: Duration,
+        partial: &[u8],
+    ) -> Diagnosis {
+        let diagnosis = Diagnosis::reply_timeout(stage, waited);
+        if partial.is_empty() {
+            return diagnosis;
+        }
+        let shown = &partial[..partial.len().min(64)];
+        let detail = format!(
+            "{} octets of an unfinished reply arrived, then nothing for {} s: \"{}\"{}",
+            partial.len(),
+            waited.as_secs(),
+            crate::escape::terminal_line(shown),
+            if partial.len() > shown.len() {
+                "..."
+            } else {
+                ""
+            }
+        );
+        let diagnosis = match diagnosis.class {
+            DiagnosisClass::GreetingTimeout => Diagnosis {
+                confidence: Confidence::Medium,
+                ..diagnosis
+            }
+            .with_texts(
+                "The server began its greeting but did not finish it within the time allowed.",
+                &[
+                    "The server delays or trickles its greeting on purpose (tarpitting, greet-pause), or it is overloaded.",
+                    "Less likely with a partial greeting: a TLS mode mismatch (an implicit-TLS port such as 465 sends nothing in plaintext), or a proxy in between that holds the rest.",
+                ],
+                &[
+                    "Wait longer for the greeting (RFC 5321 s4.5.3.2 allows 5 minutes) and retry later.",
+                    "Check the TLS mode for the port (465 implicit TLS, 587 STARTTLS) and any proxy on the path.",
+                ],
+            ),
+            _ => diagnosis,
+        };
+        diagnosis.with_detail(detail)
+    }
+}
+
+/// Another protocol's first bytes where an SMTP reply was due (DIAGNOSES.md s4.9b).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Foreign {
+    /// A TLS record: handshake (`0x16 0x03`) or alert (`0x15 0x03`).
+    Tls,
+    Http,
+    Pop3,
+    Imap,
+    Ssh,
+    /// Control octets that text does not hold: not a protocol's text at all.
+    Binary,
+}
+
+impl Foreign {
+    /// The protocol whose banner `bytes` start with, or binary data: [`Foreign::banner`], then
+    /// [`Foreign::is_binary`].
+    pub(crate) fn recognise(bytes: &[u8]) -> Option<Foreign> {
+        Foreign::banner(bytes).or_else(|| Foreign::is_binary(bytes).then_some(Foreign::Binary))
+    }
+
+    /// Control octets other than tab, CR, LF, VT and FF, in bytes that do not start with a
+    /// reply code (a reply with an ESC in its text is still a reply).
+    pub(crate) fn is_binary(bytes: &[u8]) -> bool {
+        let start = bytes
             .iter()
             .position(|b| !b.is_ascii_whitespace())
-            .map_or(&received[..0], |at| &received[at..]);
-        let detail = format!("{error}");
+            .map_or(&bytes[..0], |at| &bytes[at..]);
+        !matches!(start, [a, b, c, ..] if a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit())
+            && start.iter().any(|&b| {
+                (b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n' | 0x0b | 0x0c)) || b == 0x7f
+            })
+    }
+
+    /// The protocol whose banner `bytes` start with (leading white space skipped).
+    pub(crate) fn banner(bytes: &[u8]) -> Option<Foreign> {
+        let start = bytes
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .map_or(&bytes[..0], |at| &bytes[at..]);
         if matches!(start, [0x15 | 0x16, 0x03, ..]) {
+            return Some(Foreign::Tls);
+        }
+        let head: Vec<u8> = start.iter().take(16).map(u8::to_ascii_lowercase).collect();
+        let starts = |prefixes: &[&[u8]]| prefixes.iter().any(|p| head.starts_with(p));
+        if starts(&[b"http/", b"<!doctype", b"<html"]) {
+            Some(Foreign::Http)
+        } else if starts(&[b"+ok", b"-err"]) {
+            Some(Foreign::Pop3)
+        } else if starts(&[b"* ok", b"* bye", b"* preauth"]) {
+            Some(Foreign::Imap)
+        } else if starts(&[b"ssh-"]) {
+            Some(Foreign::Ssh)
+        } else {
+            None
+        }
+    }
+
+    const fn name(self) -> &'static str {
+        match self {
+            Foreign::Tls => "a TLS record",
+            Foreign::Http => "a web (HTTP) server",
+            Foreign::Pop3 => "a POP3 server",
+            Foreign::Imap => "an IMAP server",
+            Foreign::Ssh => "an SSH server",
+            Foreign::Binary => "binary data",
+        }
+    }
+
+    /// The diagnosis: `tls_mode_mismatch` for a TLS record before the session started (at the
+    /// greeting, in answer to STARTTLS, or where the stage is unknown), `malformed_reply`
+    /// naming what it looks like otherwise. `origin` is `observed:` (bytes a server sent) or
+    /// `pasted:` (text given to [`diagnose_text`](super::diagnose_text)).
+    pub(crate) fn diagnosis(self, stage: Stage, origin: &str, detail: String) -> Diagnosis {
+        let pasted = origin == "pasted:";
+        let at_start = matches!(
+            stage,
+            Stage::Connect | Stage::Greeting | Stage::StartTls | Stage::Any
+        );
+        if self == Foreign::Tls && at_start {
             return Diagnosis::of_class(
                 DiagnosisClass::TlsModeMismatch,
                 stage,
-                "observed:tls-record-instead-of-reply",
+                if pasted {
+                    "pasted:tls-record"
+                } else {
+                    "observed:tls-record-instead-of-reply"
+                },
                 Confidence::High,
             )
             .with_texts(
@@ -306,40 +510,54 @@ impl Diagnosis {
             )
             .with_detail(detail);
         }
-        let lower: Vec<u8> = start.iter().take(16).map(u8::to_ascii_lowercase).collect();
-        let service = if lower.starts_with(b"http/")
-            || lower.starts_with(b"<!doctype")
-            || lower.starts_with(b"<html")
-        {
-            Some("a web (HTTP) server")
-        } else if lower.starts_with(b"+ok") || lower.starts_with(b"-err") {
-            Some("a POP3 server")
-        } else if lower.starts_with(b"* ok") || lower.starts_with(b"* bye") {
-            Some("an IMAP server")
-        } else if lower.starts_with(b"ssh-") {
-            Some("an SSH server")
-        } else {
-            None
+        let rule = match (self, pasted) {
+            (Foreign::Tls, false) => "observed:tls-record-mid-session",
+            (Foreign::Tls, true) => "pasted:tls-record-mid-session",
+            (Foreign::Binary, false) => "observed:binary-data",
+            (Foreign::Binary, true) => "pasted:binary-data",
+            (_, false) => "observed:other-protocol",
+            (_, true) => "pasted:other-protocol",
         };
         let diagnosis = Diagnosis::of_class(
             DiagnosisClass::MalformedReply,
             stage,
-            "observed:unparseable-reply",
+            rule,
             Confidence::High,
-        );
-        match service {
-            Some(service) => diagnosis
-                .with_texts(
-                    "Another service answered on this port, not an SMTP server: wrong port or service.",
-                    &["The host and port point to a different service (web, POP3, IMAP, SSH) or a proxy."],
-                    &[
-                        "Check the port: 25 for relay (MX), 587 for submission with STARTTLS, 465 for submission with implicit TLS.",
-                        "Check that the host name is the mail server's.",
-                    ],
-                )
-                .with_detail(format!("{service} answered: {detail}")),
-            None => diagnosis.with_detail(detail),
-        }
+        )
+        .with_retry(super::Retry::AfterFix, None);
+        let diagnosis = match self {
+            Foreign::Tls => diagnosis.with_texts(
+                "TLS data arrived in the middle of a plaintext SMTP session, where a reply was due.",
+                &["A proxy or middlebox that starts TLS on its own, or a broken server."],
+                &[
+                    "Check for proxies, antivirus or firewalls that inspect SMTP on the path.",
+                    "Report the transcript to the server's administrator.",
+                ],
+            ),
+            Foreign::Binary => diagnosis.with_texts(
+                "Binary data arrived where an SMTP reply was due: this is not a mail server's text.",
+                &[
+                    "The host and port point to a service that is not SMTP, or to a proxy that speaks another protocol.",
+                    "The connection is being tampered with, or the wrong bytes were copied.",
+                ],
+                &[
+                    "Check the port: 25 for relay (MX), 587 for submission with STARTTLS, 465 for submission with implicit TLS.",
+                    "Check that the host name is the mail server's.",
+                ],
+            ),
+            _ => diagnosis.with_texts(
+                "Another service answered on this port, not an SMTP server: wrong port or service.",
+                &["The host and port point to a different service (web, POP3, IMAP, SSH) or a proxy."],
+                &[
+                    "Check the port: 25 for relay (MX), 587 for submission with STARTTLS, 465 for submission with implicit TLS.",
+                    "Check that the host name is the mail server's.",
+                ],
+            ),
+        };
+        diagnosis.with_detail(match self {
+            Foreign::Tls | Foreign::Binary => format!("{}: {detail}", self.name()),
+            _ => format!("{} answered: {detail}", self.name()),
+        })
     }
 }
 
@@ -585,4 +803,114 @@ fn certificate_variant(diagnosis: Diagnosis, has: &dyn Fn(&[&str]) -> bool) -> D
     } else {
         diagnosis
     }
+}
+
+/// Error text that a client library or the operating system wrote, not a server
+/// (DIAGNOSES.md s4.9b): the transport or TLS class it names, at `stage`, with the text as
+/// evidence; `None` when the text names none of them. Only for text with no reply code and
+/// no enhanced status code: a server's reply may use the same words.
+pub(crate) fn pasted_error(stage: Stage, text: &str) -> Option<Diagnosis> {
+    let lower = text.to_ascii_lowercase();
+    let has = |words: &[&str]| words.iter().any(|word| lower.contains(word));
+    // TLS libraries (OpenSSL, Python's ssl, rustls, Go, Java, .NET) in their own words.
+    if has(&[
+        "certificate verify failed",
+        "certificate_verify_failed",
+        "wrong version number",
+        "wrong_version_number",
+        "sslerror",
+        "ssl:",
+        "[ssl",
+        "ssl routines",
+        "tlsv1 alert",
+        "sslv3 alert",
+        "ssl handshake",
+        "tls handshake",
+        "handshake failure",
+        "invalid peer certificate",
+        "invalidcertificate",
+        "unknownissuer",
+        "unable to get local issuer",
+        "self signed certificate",
+        "self-signed certificate",
+        "certificate has expired",
+        "x509: ",
+        "received corrupt message",
+        "pkix path",
+        "remote certificate is invalid",
+    ]) {
+        let mut diagnosis = classify_tls_error(text);
+        diagnosis.stage = stage;
+        diagnosis.evidence.rule = match diagnosis.evidence.rule {
+            "tls:mode-mismatch" => "pasted:tls:mode-mismatch",
+            "tls:version" => "pasted:tls:version",
+            "tls:certificate" => "pasted:tls:certificate",
+            "tls:handshake" => "pasted:tls:handshake",
+            _ => "pasted:tls:other",
+        };
+        diagnosis.detail = None;
+        return Some(diagnosis);
+    }
+    let (class, rule) = if has(&[
+        "name or service not known",
+        "nodename nor servname",
+        "no such host is known",
+        "temporary failure in name resolution",
+        "getaddrinfo",
+        "could not resolve host",
+        "failed to lookup address",
+        "no address associated with hostname",
+        "name resolution",
+        "nxdomain",
+    ]) {
+        (DiagnosisClass::DnsFailure, "pasted:os:dns")
+    } else if has(&[
+        "connection refused",
+        "actively refused",
+        "econnrefused",
+        "winerror 10061",
+    ]) {
+        (DiagnosisClass::ConnectionRefused, "pasted:os:refused")
+    } else if has(&[
+        "timed out",
+        "etimedout",
+        "winerror 10060",
+        "no route to host",
+        "network is unreachable",
+        "host is unreachable",
+    ]) {
+        // A timeout names the moment it happened: before the connection, before the
+        // greeting, or waiting for a reply.
+        match stage {
+            Stage::Connect | Stage::Any => (DiagnosisClass::ConnectionTimeout, "pasted:os:timeout"),
+            Stage::Greeting => (DiagnosisClass::GreetingTimeout, "pasted:os:timeout"),
+            _ => (DiagnosisClass::ReplyTimeout, "pasted:os:timeout"),
+        }
+    } else if has(&[
+        "connection unexpectedly closed",
+        "server disconnected",
+        "connection reset",
+        "connection aborted",
+        "connection closed by",
+        "closed the connection",
+        "remote end closed",
+        "connection was closed",
+        "broken pipe",
+        "unexpected eof",
+        "econnreset",
+        "epipe",
+        "winerror 10054",
+    ]) {
+        (DiagnosisClass::ConnectionClosed, "pasted:os:closed")
+    } else {
+        return None;
+    };
+    let mut diagnosis = Diagnosis::of_class(class, stage, rule, Confidence::Medium);
+    if class == DiagnosisClass::DnsFailure && has(&["temporary failure", "try again", "eai_again"])
+    {
+        diagnosis = diagnosis
+            .with_severity(DiagnosisSeverity::Transient)
+            .with_retry(super::Retry::Later, None);
+    }
+    Some(diagnosis)
 }

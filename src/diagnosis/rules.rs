@@ -276,6 +276,20 @@ impl Rule {
 /// Words that make a Yahoo deferral code a block-list listing.
 const YAHOO_LISTED: &[&str] = &["spamhaus", "blocklist", "blacklist", "block list", "dnsbl"];
 
+/// At MAIL the words of a rule without a stage filter are about the sender (DIAGNOSES.md
+/// s4.9c: "at MAIL, 'mailbox' and 'domain' are the sender's"): a recipient-side class such a
+/// rule gives becomes its sender-side twin, unless the text names the recipient
+/// ([`NAMES_RECIPIENT`]). "550 5.1.1 User unknown" to MAIL FROM refuses the sender.
+pub(crate) const SENDER_SIDE_AT_MAIL: &[(C, C)] = &[
+    (C::RecipientUnknown, C::SenderRejected),
+    (C::RecipientDomainNotFound, C::SenderDomainUnresolvable),
+    (C::MailboxDisabled, C::AccountDisabled),
+    (C::MailboxFull, C::SendingQuotaExceeded),
+];
+
+/// Words that keep a recipient-side class at MAIL: the text says it is about a recipient.
+pub(crate) const NAMES_RECIPIENT: &[&str] = &["recipient", "rcpt", "addressee", "forward-path"];
+
 /// Every rule, highest priority first.
 #[rustfmt::skip]
 pub(crate) static RULES: &[Rule] = &[
@@ -986,6 +1000,13 @@ pub(crate) static RULES: &[Rule] = &[
     code("code:555", C::ParamsNotSupported, &[555, 455]),
     at_stage("code:auth:454", C::AuthTemporaryFailure, AUTH, &[454, 435]).medium(),
     at_stage("code:starttls:454", C::TlsUnavailable, STARTTLS, &[454]).medium(),
+    // At MAIL, words of permission refuse the client the use of that sender (DIAGNOSES.md
+    // s4.9c: the stage gives words their referent): "<alice@example.org> rejected: not
+    // permitted". A refusal in general words only ("Access denied") stays the policy's.
+    words("text:not permitted at mail", C::SenderNotPermitted, &[
+        "not permitted", "not allowed", "not authorized", "not authorised", "unauthorized",
+        "unauthorised", "forbidden", "prohibited",
+    ]).at(MAIL).strict().permanent().low(),
     // A refusal in general words: after the codes that mean one thing ("535 Denied" is a
     // failed login, not a policy), before the enhanced codes and the stage table.
     words("text:refused", C::PolicyRejected, &[

@@ -1,7 +1,9 @@
 //! [`diagnose_text`]: a diagnosis for a reply as users paste it from logs and error messages.
 
 use super::engine::{self, Facts};
+use super::noreply::{Foreign, pasted_error};
 use super::{Diagnosis, diagnose};
+use crate::escape::terminal_line;
 use crate::reply::{Decoded, ReplyLimits, leading_enhanced_code, parse_reply};
 use crate::stage::Stage;
 
@@ -18,8 +20,35 @@ use crate::stage::Stage;
 /// [`diagnose`]; without one, the enhanced code's class and the words decide, and the
 /// diagnosis's [`Evidence::pasted`](super::Evidence::pasted) keeps the text. Never panics; any
 /// string gives exactly one diagnosis.
+///
+/// A diagnosis never cites a code the text does not hold ([taxonomy](super::taxonomy) s4.9b):
+///
+/// - another protocol's banner (`HTTP/1.1 ...`, `+OK` / `-ERR`, `* OK`, `SSH-2.0-`, a TLS
+///   record) is [`MalformedReply`](super::DiagnosisClass::MalformedReply) naming the protocol
+///   and the wrong-port remedy, or [`TlsModeMismatch`](super::DiagnosisClass::TlsModeMismatch)
+///   for a TLS record where the greeting was due;
+/// - without any code, error text from a program or the OS (`Connection refused`, `Connection
+///   unexpectedly closed`, `timed out`, `Name or service not known`, `certificate verify
+///   failed`) gets the transport or TLS class it names, and binary bytes are
+///   `malformed_reply`;
+/// - text with no code, no enhanced code and no phrase the rules know is
+///   [`Unrecognized`](super::DiagnosisClass::Unrecognized) (severity info, confidence low).
+///
+/// ```
+/// use smtp_sansio::{diagnose_text, DiagnosisClass, Stage};
+///
+/// assert_eq!(diagnose_text(Stage::Greeting, "+OK Dovecot ready.").class(), DiagnosisClass::MalformedReply);
+/// assert_eq!(diagnose_text(Stage::Any, "[Errno 111] Connection refused").class(), DiagnosisClass::ConnectionRefused);
+/// let d = diagnose_text(Stage::Rcpt, "hello world");
+/// assert_eq!((d.class(), d.code(), d.enhanced_code()), (DiagnosisClass::Unrecognized, None, None));
+/// ```
 pub fn diagnose_text(stage: Stage, pasted: &str) -> Diagnosis {
-    let unwrapped = unwrap(pasted.trim());
+    let trimmed = pasted.trim();
+    // DIAGNOSES.md s4.9b: another protocol's banner is not a reply, whatever digits follow.
+    if let Some(foreign) = Foreign::banner(trimmed.as_bytes()) {
+        return given(foreign_text(stage, foreign, trimmed), trimmed);
+    }
+    let unwrapped = unwrap(trimmed);
     let mut code: Option<[u8; 3]> = unwrapped.code;
     let mut lines: Vec<&str> = Vec::new();
     for line in unwrapped.text.split(['\r', '\n']) {
@@ -44,6 +73,17 @@ pub fn diagnose_text(stage: Stage, pasted: &str) -> Diagnosis {
             .map(|(code, _)| code)
             .or_else(|| engine::hashed_enhanced_code(line.as_bytes()))
     });
+    if enhanced.is_none() {
+        // No code of any kind: an error a program wrote, binary bytes, or text to match by
+        // its words alone (and `unrecognized` when there are none).
+        let joined = lines.join("\n");
+        if let Some(diagnosis) = pasted_error(stage, &joined) {
+            return given(diagnosis, &joined);
+        }
+        if Foreign::is_binary(trimmed.as_bytes()) {
+            return given(foreign_text(stage, Foreign::Binary, trimmed), trimmed);
+        }
+    }
     let verdict = engine::classify(
         Facts {
             stage,
@@ -80,6 +120,34 @@ pub fn diagnose_bytes(stage: Stage, input: &[u8]) -> Diagnosis {
         stage,
         &String::from_utf8_lossy(&input[start..end.max(start)]),
     )
+}
+
+/// The diagnosis of a text that is not a server's reply, with the text as its evidence.
+fn given(mut diagnosis: Diagnosis, text: &str) -> Diagnosis {
+    diagnosis.evidence.pasted = Some(text.to_owned());
+    diagnosis
+}
+
+/// [`Foreign::diagnosis`] for pasted text, its detail quoting the start of the text.
+fn foreign_text(stage: Stage, foreign: Foreign, text: &str) -> Diagnosis {
+    let detail = match foreign {
+        Foreign::Tls => {
+            "the text starts with the octets of a TLS record, not with a reply code".to_owned()
+        }
+        Foreign::Binary => format!(
+            "{} of its {} octets are control octets that text does not hold",
+            text.bytes()
+                .filter(|&b| (b < 0x20 && !b.is_ascii_whitespace()) || b == 0x7f)
+                .count(),
+            text.len()
+        ),
+        _ => {
+            let first = text.lines().next().unwrap_or_default();
+            let shown: String = first.chars().take(64).collect();
+            format!("\"{}\"", terminal_line(&shown))
+        }
+    };
+    foreign.diagnosis(stage, "pasted:", detail)
 }
 
 struct Unwrapped<'a> {

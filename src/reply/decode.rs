@@ -6,9 +6,8 @@
 //! once its last line is complete. Bytes after the reply are left to the caller.
 
 use super::parse::{LineFault, Separator, reply_line};
-use super::{
-    Anomalies, Anomaly, EnhancedCode, LineEnds, Reply, ReplyCode, enhanced::leading_code, scan_line,
-};
+use super::{Anomalies, Anomaly, EnhancedCode, LineEnds, Reply, ReplyCode, enhanced::leading_code};
+use crate::octets::scan_line;
 
 /// RFC 5321 s4.5.3.1.5: "The maximum total length of a reply line including the reply code
 /// and the `<CRLF>` is 512 octets." Longer lines are tolerated up to [`ReplyLimits`] and flagged.

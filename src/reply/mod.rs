@@ -27,6 +27,8 @@ mod write;
 use std::borrow::Cow;
 use std::fmt;
 
+use crate::escape;
+
 pub use code::{Category, InvalidReplyCode, ReplyCode, Severity};
 pub use decode::{
     Decoded, RFC_REPLY_LINE_LENGTH, ReplyDecoder, ReplyError, ReplyLimits, parse_reply,
@@ -34,6 +36,7 @@ pub use decode::{
 pub use enhanced::{EnhancedCode, InvalidEnhancedCode};
 pub use write::ReplyWriteError;
 
+use crate::octets::find_line_feed;
 pub(crate) use enhanced::leading_enhanced_code;
 use parse::{Separator, validated_line};
 
@@ -232,16 +235,33 @@ impl fmt::Debug for Reply {
     }
 }
 
-/// Shows the reply as the server sent it, one line per line, invalid UTF-8 replaced.
+/// Shows the reply for a terminal: one line per coded line, joined by LF, with control octets
+/// (a stray CR, ESC...) and invalid UTF-8 escaped by [`escape::terminal_line`]. The bytes as
+/// they came are [`Reply::as_bytes`].
 impl fmt::Display for Reply {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, line) in self.lines().enumerate() {
             if i > 0 {
                 f.write_str("\n")?;
             }
-            f.write_str(&line.as_str_lossy())?;
+            write!(f, "{}", escape::terminal_line(line.as_bytes()))?;
         }
         Ok(())
+    }
+}
+
+impl Reply {
+    /// The coded lines joined by LF, invalid UTF-8 replaced by U+FFFD and nothing escaped:
+    /// the form the JSON outputs carry (their writer escapes control characters itself).
+    pub(crate) fn lines_lossy(&self) -> String {
+        let mut out = String::with_capacity(self.raw.len());
+        for (i, line) in self.lines().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            out.push_str(&line.as_str_lossy());
+        }
+        out
     }
 }
 
@@ -285,9 +305,18 @@ impl<'a> ReplyLine<'a> {
         leading_enhanced_code(self.text).map_or(self.text, |(_, rest)| rest)
     }
 
-    /// The whole line as a string, invalid UTF-8 replaced by U+FFFD.
+    /// The whole line as a string, invalid UTF-8 replaced by U+FFFD and control octets kept:
+    /// escape it ([`escape::terminal_line`]) before printing it, or print the line itself.
     pub fn as_str_lossy(&self) -> Cow<'a, str> {
         String::from_utf8_lossy(self.raw)
+    }
+}
+
+/// The whole line for a terminal, control octets and invalid UTF-8 escaped
+/// ([`escape::terminal_line`]).
+impl fmt::Display for ReplyLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", escape::terminal_line(self.raw))
     }
 }
 
@@ -380,67 +409,6 @@ impl Iterator for TextSpans<'_> {
         }
         None
     }
-}
-
-/// Finds the first LF, eight octets at a time.
-///
-/// Reply lines are short (most under 64 octets), where a SIMD search spends more on setup
-/// than on searching; this word-at-a-time scan has no setup and no call.
-#[inline]
-pub(crate) fn find_line_feed(haystack: &[u8]) -> Option<usize> {
-    scan_line(haystack).0
-}
-
-/// Finds the first LF, and tells whether any octet before it has the high bit set (the line
-/// is not ASCII), in one pass of eight octets at a time.
-#[inline]
-pub(crate) fn scan_line(haystack: &[u8]) -> (Option<usize>, bool) {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    const LF: u64 = ONES * b'\n' as u64;
-    let (words, tail) = haystack.as_chunks::<8>();
-    let mut high = 0u64;
-    for (index, word) in words.iter().enumerate() {
-        let raw = u64::from_le_bytes(*word);
-        // A byte of `x` is zero where the haystack holds LF; the lowest flagged byte of
-        // `(x - ONES) & !x & HIGHS` is the first zero byte (higher flags may be borrows).
-        let x = raw ^ LF;
-        let found = x.wrapping_sub(ONES) & !x & HIGHS;
-        if found != 0 {
-            let byte = found.trailing_zeros() / 8;
-            // Keep only the octets before the LF.
-            let before = (1u64 << (byte * 8)).wrapping_sub(1);
-            high |= raw & before;
-            return (Some(index * 8 + byte as usize), high & HIGHS != 0);
-        }
-        high |= raw;
-    }
-    let offset = words.len() * 8;
-    if !tail.is_empty()
-        && let Some(last) = haystack.last_chunk::<8>()
-    {
-        // Read the tail as the last eight octets: those before it hold no LF (checked
-        // above), so the lowest flag is the first LF in the tail.
-        let raw = u64::from_le_bytes(*last);
-        let x = raw ^ LF;
-        let found = x.wrapping_sub(ONES) & !x & HIGHS;
-        if found != 0 {
-            let byte = found.trailing_zeros() / 8;
-            let before = (1u64 << (byte * 8)).wrapping_sub(1);
-            high |= raw & before;
-            let index = haystack.len() - 8 + byte as usize;
-            return (Some(index), high & HIGHS != 0);
-        }
-        return (None, (high | raw) & HIGHS != 0);
-    }
-    let mut non_ascii = high & HIGHS != 0;
-    for (i, &b) in tail.iter().enumerate() {
-        if b == b'\n' {
-            return (Some(offset + i), non_ascii);
-        }
-        non_ascii |= b >= 0x80;
-    }
-    (None, non_ascii)
 }
 
 /// One thing a server did that RFC 5321 does not allow but that the parser tolerated.
@@ -564,19 +532,3 @@ impl FromIterator<Anomaly> for Anomalies {
 
 #[cfg(test)]
 mod tests;
-
-#[cfg(test)]
-mod find_tests {
-    use super::{find_line_feed, scan_line};
-    use proptest::prelude::*;
-
-    proptest! {
-        #[test]
-        fn finds_the_first_line_feed(hay in proptest::collection::vec(prop_oneof![Just(b'\n'), Just(b'\r'), Just(0x8a), Just(b'a'), any::<u8>()], 0..80)) {
-            let lf = hay.iter().position(|&b| b == b'\n');
-            prop_assert_eq!(find_line_feed(&hay), lf);
-            let before = &hay[..lf.unwrap_or(hay.len())];
-            prop_assert_eq!(scan_line(&hay), (lf, !before.is_ascii()));
-        }
-    }
-}

@@ -13,6 +13,42 @@ use crate::{Credentials, Host};
 
 proptest! {
     #[test]
+    fn mailboxes_read_back_from_their_wire_form(mailbox in mailbox()) {
+        use crate::address::{MAX_LOCAL_PART_LENGTH, MAX_PATH_LENGTH, Mailbox, ReversePath};
+        let wire = mailbox.to_string();
+        prop_assert!(wire.len() + 2 <= MAX_PATH_LENGTH);
+        prop_assert!(mailbox.local_part().as_str().len() <= MAX_LOCAL_PART_LENGTH);
+        prop_assert_eq!(Mailbox::parse(&wire), Ok(mailbox.clone()));
+        let path = ReversePath::Mailbox(mailbox.clone());
+        prop_assert_eq!(ReversePath::parse(&path.to_string()), Ok(path));
+        prop_assert_eq!(mailbox.needs_smtputf8(), !wire.is_ascii());
+    }
+
+    #[test]
+    fn written_commands_parse_back(command in command()) {
+        use crate::command::{CommandError, Verb, parse_auth_response};
+        let mut out = Vec::new();
+        match command.write_to(&mut out) {
+            Ok(()) => {}
+            Err(CommandError::LineTooLong { .. }) => return Err(TestCaseError::reject("over the RFC length")),
+            Err(err) => return Err(TestCaseError::fail(format!("{command:?}: {err}"))),
+        }
+        prop_assert!(out.ends_with(b"\r\n"));
+        prop_assert_eq!(memchr::memchr(b'\n', &out), Some(out.len() - 1), "exactly one line");
+        let parsed = match command.verb() {
+            Verb::AuthResponse | Verb::AuthCancel => parse_auth_response(&out, &CommandLimits::default()),
+            _ => parse_command(&out, &CommandLimits::default()),
+        };
+        match parsed {
+            Ok(Decoded::Complete { value, consumed }) => {
+                prop_assert_eq!((value, consumed), (command.clone(), out.len()));
+            }
+            other => return Err(TestCaseError::fail(format!("{command:?}: {other:?}"))),
+        }
+        prop_assert!(!command.to_string().contains(['\r', '\n']));
+    }
+
+    #[test]
     fn generated_replies_parse_back_to_themselves_with_no_anomaly(reply in reply()) {
         match parse_reply(reply.as_bytes(), &ReplyLimits::default()) {
             Ok(Decoded::Complete { value, consumed }) => {
