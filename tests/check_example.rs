@@ -479,3 +479,85 @@ fn quit_after_stops_where_asked() {
         .collect();
     assert_eq!(steps, ["connect", "greeting", "ehlo", "quit"]);
 }
+
+// ---- issue 11 item 6: a self-signed server certificate given with --ca is pinned ----------
+
+/// A server whose certificate is self-signed and marked CA:TRUE, as `openssl req -x509`
+/// makes by default (rustls refuses it as an end entity); returns its address and the
+/// certificate (DER).
+fn self_signed_server() -> (std::net::SocketAddr, Vec<u8>) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair, SanType};
+    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    use std::sync::Arc;
+    let mut params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    params
+        .subject_alt_names
+        .push(SanType::IpAddress(Ipv4Addr::LOCALHOST.into()));
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let key = KeyPair::generate().unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    let config = Arc::new(
+        rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        )
+        .unwrap(),
+    );
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let addr = listener.local_addr().unwrap();
+    thread::spawn(move || {
+        for socket in listener.incoming().flatten().take(2) {
+            let config = config.clone();
+            thread::spawn(move || {
+                let policy = smtp_sansio::testing::Policy::new().with_starttls(true);
+                let mut server = smtp_sansio::testing::Server::new(policy);
+                let _ = smtp_sansio::testing::serve_blocking(&mut server, socket, Some(&config));
+            });
+        }
+    });
+    (addr, cert.der().to_vec())
+}
+
+#[test]
+fn a_self_signed_certificate_given_with_ca_is_pinned_and_warned_about() {
+    let (addr, cert) = self_signed_server();
+    let target = Target {
+        host: addr.ip().to_string(),
+        port: addr.port(),
+    };
+    let pinned = TlsSettings {
+        extra_roots: vec![cert],
+        ..TlsSettings::default()
+    };
+    let report = driver::run(options(&target), &target, &pinned);
+    assert_eq!(
+        report.step(Step::StartTls).map(|s| s.status),
+        Some(StepStatus::Pass),
+        "{}",
+        report.summary_text()
+    );
+    let tls = report.tls.as_ref().expect("TLS facts");
+    assert!(tls.verified && tls.pinned, "{tls:?}");
+    assert!(
+        report.warnings.iter().any(|w| w.text.contains("pinned")),
+        "{}",
+        report.summary_text()
+    );
+    // Without it, the certificate's true cause (not "expired", not "use the host name"): an
+    // authority certificate presented as the server's own, with pinning as the remedy.
+    let report = driver::run(options(&target), &target, &TlsSettings::default());
+    let step = report.step(Step::StartTls).expect("a starttls step");
+    assert_eq!(step.status, StepStatus::Fail);
+    let diagnosis = &step.diagnoses[0];
+    assert_eq!(diagnosis.evidence().rule(), "tls:cert:ca-as-end-entity");
+    assert!(
+        diagnosis.remedies().iter().any(|r| r.contains("pin")),
+        "{diagnosis}"
+    );
+}

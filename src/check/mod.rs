@@ -213,7 +213,7 @@ pub struct Check {
     /// The command whose reply ends the current step.
     handle: Option<CommandHandle>,
     /// RCPT handles still awaiting replies, in order.
-    rcpt_pending: Vec<(CommandHandle, ForwardPath)>,
+    rcpt_pending: Vec<(Option<CommandHandle>, ForwardPath)>,
     rcpt_accepted: usize,
     action: Option<Action>,
     /// Client output already shown in the transcript.
@@ -529,6 +529,12 @@ impl Check {
             }
             Event::MessageFinished(outcome) if self.in_data => {
                 self.in_data = false;
+                if outcome.long_lines > 0 {
+                    self.report.warnings.push(Warning::new(format!(
+                        "the message has {} line(s) longer than 998 octets (RFC 5321 s4.5.3.1.6): servers may refuse it or break the lines",
+                        outcome.long_lines
+                    )));
+                }
                 match outcome.status {
                     MessageStatus::Accepted { reply } => {
                         self.finish_step(
@@ -660,11 +666,9 @@ impl Check {
             }
             CheckTls::StartTls | CheckTls::StartTlsOptional if capabilities.starttls() => {
                 self.step_started = now;
+                self.waiting = Waiting::StartTls;
                 match self.client.starttls(now) {
-                    Ok(handle) => {
-                        self.handle = Some(handle);
-                        self.waiting = Waiting::StartTls;
-                    }
+                    Ok(handle) => self.handle = Some(handle),
                     Err(error) => self.usage_failure(now, Step::StartTls, &error),
                 }
             }
@@ -706,13 +710,13 @@ impl Check {
             return;
         };
         self.step_started = now;
+        self.waiting = Waiting::Auth;
         match self
             .client
             .authenticate(now, &credentials, self.options.auth_mechanism.clone())
         {
             Ok(handle) => {
                 self.handle = Some(handle);
-                self.waiting = Waiting::Auth;
                 self.in_auth = true;
             }
             Err(error) => self.usage_failure(now, Step::Auth, &error),
@@ -727,18 +731,24 @@ impl Check {
         }
         let from = self.options.from.clone().unwrap_or(ReversePath::Null);
         let mut params = MailParams::default();
+        // What the addresses and the message need, as the client declares it for mail it
+        // sends: SMTPUTF8 for a non-ASCII address or header (RFC 6531, RFC 6532),
+        // BODY=8BITMIME for 8-bit content (RFC 6152), and SIZE= the octets that will be
+        // sent, CRLF line ends without stuffing dots (RFC 1870 s3).
+        params.smtputf8 =
+            from.needs_smtputf8() || self.options.to.iter().any(ForwardPath::needs_smtputf8);
         if let Some(data) = &self.options.data {
-            params.size = Some(u64::try_from(data.len()).unwrap_or(u64::MAX));
-            if !data.is_ascii() {
+            let facts = crate::client::encode_message(data);
+            params.size = Some(facts.size);
+            params.smtputf8 |= facts.smtputf8;
+            if facts.eight_bit {
                 params.body = Some(crate::command::Body::EightBitMime);
             }
         }
         self.step_started = now;
+        self.waiting = Waiting::Mail;
         match self.client.mail(now, &from, params) {
-            Ok(handle) => {
-                self.handle = Some(handle);
-                self.waiting = Waiting::Mail;
-            }
+            Ok(handle) => self.handle = Some(handle),
             Err(error) => self.usage_failure(now, Step::Mail, &error),
         }
     }
@@ -753,7 +763,11 @@ impl Check {
         self.waiting = Waiting::Rcpt;
         for to in self.options.to.clone() {
             match self.client.rcpt(now, &to, RcptParams::default()) {
-                Ok(handle) => self.rcpt_pending.push((handle, to)),
+                Ok(handle) => self.rcpt_pending.push((Some(handle), to)),
+                // The session ended: the recipient waits for the reason in the last event.
+                Err(UsageError::Closed) if !self.client.is_closed() => {
+                    self.rcpt_pending.push((None, to));
+                }
                 Err(error) => {
                     let diagnoses = error.diagnosis().into_iter().collect();
                     let mut step = StepReport::new(Step::Rcpt, StepStatus::Fail, None, diagnoses);
@@ -776,7 +790,11 @@ impl Check {
         reply: Reply,
         diagnoses: Vec<Diagnosis>,
     ) {
-        let Some(index) = self.rcpt_pending.iter().position(|(h, _)| *h == handle) else {
+        let Some(index) = self
+            .rcpt_pending
+            .iter()
+            .position(|(h, _)| *h == Some(handle))
+        else {
             return;
         };
         let (_, to) = self.rcpt_pending.remove(index);
@@ -802,11 +820,9 @@ impl Check {
         }
         if self.options.data.is_some() && self.rcpt_accepted > 0 {
             self.step_started = now;
+            self.waiting = Waiting::Data;
             match self.client.data(now) {
-                Ok(handle) => {
-                    self.handle = Some(handle);
-                    self.waiting = Waiting::Data;
-                }
+                Ok(handle) => self.handle = Some(handle),
                 Err(error) => self.usage_failure(now, Step::Data, &error),
             }
             return;
@@ -819,27 +835,23 @@ impl Check {
 
     fn rset(&mut self, now: Instant) {
         self.step_started = now;
+        self.waiting = Waiting::Rset;
         match self.client.send(now, Command::Rset) {
-            Ok(handle) => {
-                self.handle = Some(handle);
-                self.waiting = Waiting::Rset;
-            }
+            Ok(handle) => self.handle = Some(handle),
             Err(_) => self.quit(now),
         }
     }
 
     fn hello(&mut self, now: Instant, helo: bool) {
         self.step_started = now;
+        self.waiting = Waiting::Hello { helo };
         let sent = if helo {
             self.client.helo(now)
         } else {
             self.client.ehlo(now)
         };
         match sent {
-            Ok(handle) => {
-                self.handle = Some(handle);
-                self.waiting = Waiting::Hello { helo };
-            }
+            Ok(handle) => self.handle = Some(handle),
             Err(error) => {
                 let step = self.current_step();
                 self.usage_failure(now, step, &error);
@@ -857,6 +869,13 @@ impl Check {
                 self.handle = Some(handle);
                 self.waiting = Waiting::Quit;
             }
+            // The engine already sent QUIT (it ended the session for its TLS policy): wait
+            // for the reply like any QUIT.
+            Err(UsageError::NotNow {
+                verb: Verb::Quit, ..
+            }) => self.waiting = Waiting::Quit,
+            // The session already ended: its last event, still to come, says why.
+            Err(_) if !self.client.is_closed() => self.waiting = Waiting::Quit,
             Err(_) => self.end(now),
         }
     }
@@ -966,39 +985,98 @@ impl Check {
                 } else {
                     StepStatus::Warn
                 };
+                self.close_pending_recipients(now, None, None);
                 if self.report.step(Step::Quit).is_none() {
                     self.finish_step(now, Step::Quit, status, reply, Vec::new());
                 }
             }
-            CloseReason::ServiceClosing { reply, diagnosis } => {
-                let step = self.current_step();
-                if self.report.last_step() != Some(step) || step == Step::Rcpt {
-                    self.finish_step(now, step, StepStatus::Fail, Some(reply), vec![*diagnosis]);
-                }
-            }
             CloseReason::Aborted { diagnosis } => {
+                self.close_pending_recipients(now, None, None);
                 self.finish_step(now, Step::Quit, StepStatus::Pass, None, Vec::new());
                 self.report.warnings.push(Warning::with_diagnosis(
                     "the session was ended by the client's policy".into(),
                     *diagnosis,
                 ));
             }
+            CloseReason::ServiceClosing { reply, diagnosis } => {
+                self.session_ended(now, Some(reply), *diagnosis);
+            }
             CloseReason::ConnectionClosed { diagnosis } => {
-                let step = self.current_step();
-                self.finish_step(now, step, StepStatus::Fail, None, vec![*diagnosis]);
+                self.session_ended(now, None, *diagnosis);
             }
             CloseReason::Failed { error } => {
-                let step = self.current_step();
-                if step != Step::Quit || self.report.step(Step::Quit).is_none() {
-                    let diagnosis = error.diagnosis().clone();
-                    self.finish_step(now, step, StepStatus::Fail, None, vec![diagnosis]);
-                }
+                let diagnosis = error.diagnosis().clone();
+                let reply = match error {
+                    crate::client::Error::UnexpectedReply { reply, .. } => Some(reply),
+                    _ => None,
+                };
+                self.session_ended(now, reply, diagnosis);
             }
         }
         self.end(now);
     }
 
+    /// The session ended under the check (a `421`, a hang-up, a timeout, a protocol error):
+    /// the step it ended gets the reason, once; recipients not yet answered are listed as not
+    /// tried.
+    fn session_ended(&mut self, now: Instant, reply: Option<Reply>, diagnosis: Diagnosis) {
+        // A 421 that answered a command was already reported on that command's step.
+        let already = reply.as_ref().is_some_and(|reply| {
+            self.report
+                .steps
+                .iter()
+                .any(|step| step.reply.as_ref() == Some(reply))
+        });
+        if !self.rcpt_pending.is_empty() {
+            let first = (!already).then_some((reply, diagnosis));
+            self.close_pending_recipients(now, first, Some(()));
+            return;
+        }
+        if already {
+            return;
+        }
+        let step = self.current_step();
+        if step == Step::Quit && self.report.step(Step::Quit).is_some() {
+            return;
+        }
+        self.finish_step(now, step, StepStatus::Fail, reply, vec![diagnosis]);
+    }
+
+    /// Reports the recipients still awaiting their RCPT reply: the first one with the reason
+    /// the session ended, if it has not been reported elsewhere, the others as not tried.
+    fn close_pending_recipients(
+        &mut self,
+        now: Instant,
+        mut first: Option<(Option<Reply>, Diagnosis)>,
+        ended: Option<()>,
+    ) {
+        for (_, to) in std::mem::take(&mut self.rcpt_pending) {
+            let mut step = match first.take() {
+                Some((reply, diagnosis)) => {
+                    StepReport::new(Step::Rcpt, StepStatus::Fail, reply, vec![diagnosis])
+                }
+                None => {
+                    let mut skipped =
+                        StepReport::new(Step::Rcpt, StepStatus::Skip, None, Vec::new());
+                    skipped.detail = Some(if ended.is_some() {
+                        "not tried: the session ended first".to_owned()
+                    } else {
+                        "not tried".to_owned()
+                    });
+                    skipped
+                }
+            };
+            step.target = Some(to.to_string());
+            self.push_step(now, step);
+        }
+    }
+
     fn usage_failure(&mut self, now: Instant, step: Step, error: &UsageError) {
+        if matches!(error, UsageError::Closed) && !self.client.is_closed() {
+            // The session ended under the check: the reason is in its last event, which
+            // is still to come and lands on this step.
+            return;
+        }
         let diagnoses = error.diagnosis().into_iter().collect();
         let mut report = StepReport::new(step, StepStatus::Fail, None, diagnoses);
         report.detail = Some(error.to_string());

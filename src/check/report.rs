@@ -274,10 +274,6 @@ impl Report {
         self.steps.iter().find(|s| s.step == step)
     }
 
-    pub(super) fn last_step(&self) -> Option<Step> {
-        self.steps.last().map(|s| s.step)
-    }
-
     /// The capabilities that count: after TLS when there was an upgrade, else before.
     pub fn capabilities(&self) -> Option<&Capabilities> {
         self.capabilities_after_tls

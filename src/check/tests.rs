@@ -383,3 +383,186 @@ fn quit_after_names() {
     }
     assert_eq!(Step::from_quit_after("dot"), None);
 }
+
+// ---- issue 11 items 4 and 5: every reason on its step, counted once ----------------------
+
+impl Harness {
+    /// Server bytes in one read.
+    fn server_raw(&mut self, bytes: &str) {
+        self.tick(5);
+        self.check.receive(self.now, bytes.as_bytes());
+    }
+}
+
+fn with_recipients(tls: CheckTls, to: &[&str]) -> CheckOptions {
+    let mut options = options(tls);
+    options.from = Some(ReversePath::from(
+        Mailbox::parse("alice@example.org").unwrap(),
+    ));
+    options.to = to
+        .iter()
+        .map(|to| ForwardPath::from(Mailbox::parse(to).unwrap()))
+        .collect();
+    options
+}
+
+/// A plaintext walk up to MAIL being written.
+fn up_to_mail(to: &[&str], ehlo: &[&str]) -> Harness {
+    let mut h = Harness::new(with_recipients(CheckTls::None, to));
+    h.server(&["220 mx.example.com ESMTP"]);
+    assert_eq!(h.client(), ["EHLO client.example.org"]);
+    h.server(ehlo);
+    h
+}
+
+#[test]
+fn a_421_in_the_same_read_as_the_mail_reply_is_the_reason_on_the_rcpt_step() {
+    let mut h = up_to_mail(
+        &["bob@example.com", "carol@example.com"],
+        &["250 mx.example.com"],
+    );
+    assert_eq!(h.client(), ["MAIL FROM:<alice@example.org>"]);
+    h.server_raw("250 2.1.0 Ok\r\n421 4.3.2 Service shutting down\r\n");
+    assert!(h.check.is_done());
+    let report = h.check.report();
+    let rcpts: Vec<_> = report
+        .steps
+        .iter()
+        .filter(|s| s.step == Step::Rcpt)
+        .collect();
+    assert_eq!(rcpts.len(), 2, "{:?}", h.statuses());
+    assert_eq!(rcpts[0].status, StepStatus::Fail);
+    assert_eq!(
+        rcpts[0].diagnoses[0].code().map(|c| c.value()),
+        Some(421),
+        "the 421 is the reason"
+    );
+    assert_eq!(rcpts[1].status, StepStatus::Skip);
+    assert!(rcpts[1].detail.as_deref().unwrap().contains("not tried"));
+    assert_eq!(rcpts[1].target.as_deref(), Some("<carol@example.com>"));
+}
+
+#[test]
+fn a_421_right_after_the_greeting_is_the_reason_on_the_ehlo_step() {
+    let mut h = Harness::new(options(CheckTls::None));
+    h.server_raw("220 mx.example.com ESMTP\r\n421 4.3.2 Service shutting down\r\n");
+    assert!(h.check.is_done());
+    let report = h.check.report();
+    let ehlo = report.step(Step::Ehlo).expect("an ehlo step");
+    assert_eq!(ehlo.status, StepStatus::Fail);
+    assert_eq!(ehlo.diagnoses[0].code().map(|c| c.value()), Some(421));
+    assert_eq!(
+        report.step(Step::Greeting).unwrap().status,
+        StepStatus::Pass
+    );
+}
+
+#[test]
+fn a_broken_two_line_banner_fails_the_greeting() {
+    let mut h = Harness::new(options(CheckTls::None));
+    h.server_raw("220-mx.example.com hello\r\n421 4.3.2 not today\r\n");
+    assert!(h.check.is_done());
+    let greeting = h
+        .check
+        .report()
+        .step(Step::Greeting)
+        .expect("a greeting step");
+    assert_eq!(greeting.status, StepStatus::Fail);
+    assert!(!greeting.diagnoses.is_empty());
+}
+
+#[test]
+fn a_421_to_the_first_of_three_recipients_is_one_failed_step_and_two_not_tried() {
+    let to = ["a@example.com", "b@example.com", "c@example.com"];
+    let mut h = up_to_mail(&to, &["250 mx.example.com"]);
+    assert_eq!(h.client(), ["MAIL FROM:<alice@example.org>"]);
+    h.server(&["250 2.1.0 Ok"]);
+    assert_eq!(h.client(), ["RCPT TO:<a@example.com>"]);
+    h.server(&["421 4.7.0 too many errors"]);
+    assert!(h.check.is_done());
+    let report = h.check.report();
+    let failed = report
+        .steps
+        .iter()
+        .filter(|s| s.status == StepStatus::Fail)
+        .count();
+    assert_eq!(failed, 1, "{:?}", h.statuses());
+    let rcpts: Vec<_> = report
+        .steps
+        .iter()
+        .filter(|s| s.step == Step::Rcpt)
+        .collect();
+    let targets: Vec<_> = rcpts.iter().map(|s| s.target.as_deref().unwrap()).collect();
+    assert_eq!(
+        targets,
+        ["<a@example.com>", "<b@example.com>", "<c@example.com>"]
+    );
+    assert_eq!(
+        rcpts.iter().map(|s| s.status).collect::<Vec<_>>(),
+        [StepStatus::Fail, StepStatus::Skip, StepStatus::Skip]
+    );
+}
+
+#[test]
+fn a_refused_starttls_still_ends_with_quit() {
+    for refusal in [
+        "454 4.7.0 TLS not available",
+        "500 5.5.1 Unrecognized command",
+    ] {
+        let mut h = Harness::new(options(CheckTls::StartTls));
+        h.server(&["220 mx.example.com ESMTP"]);
+        h.client();
+        h.server(&["250-mx.example.com", "250 STARTTLS"]);
+        assert_eq!(h.client(), ["STARTTLS"]);
+        h.server(&[refusal]);
+        assert_eq!(h.client(), ["QUIT"], "{refusal}");
+        h.server(&["221 2.0.0 Bye"]);
+        assert!(h.check.is_done());
+        assert_eq!(
+            h.check.report().step(Step::StartTls).unwrap().status,
+            StepStatus::Fail
+        );
+    }
+}
+
+#[test]
+fn mail_declares_what_the_addresses_and_the_message_need() {
+    // A non-ASCII recipient on a server that offers SMTPUTF8.
+    let mut h = up_to_mail(
+        &["δοκιμή@παράδειγμα.δοκιμή"],
+        &["250-mx.example.com", "250-8BITMIME", "250 SMTPUTF8"],
+    );
+    assert_eq!(h.client(), ["MAIL FROM:<alice@example.org> SMTPUTF8"]);
+    h.server(&["250 2.1.0 Ok"]);
+    assert_eq!(h.client(), ["RCPT TO:<δοκιμή@παράδειγμα.δοκιμή>"]);
+
+    // --data: SIZE is what goes on the wire (CRLF line ends, no stuffing dots), UTF-8
+    // headers need SMTPUTF8 and 8-bit content BODY=8BITMIME.
+    let mut options = with_recipients(CheckTls::None, &["bob@example.com"]);
+    options.data = Some("Subject: Grüße\n\n.line\nbody\n".as_bytes().to_vec());
+    let mut h = Harness::new(options);
+    h.server(&["220 mx.example.com ESMTP"]);
+    h.client();
+    h.server(&[
+        "250-mx.example.com",
+        "250-SIZE 1000",
+        "250-8BITMIME",
+        "250 SMTPUTF8",
+    ]);
+    let size = "Subject: Grüße\r\n\r\n.line\r\nbody\r\n".len();
+    assert_eq!(
+        h.client(),
+        [format!(
+            "MAIL FROM:<alice@example.org> SIZE={size} BODY=8BITMIME SMTPUTF8"
+        )]
+    );
+}
+
+#[test]
+fn a_reply_that_mixes_550_and_250_is_not_a_pass() {
+    let mut h = up_to_mail(&["bob@example.com"], &["250 mx.example.com"]);
+    assert_eq!(h.client(), ["MAIL FROM:<alice@example.org>"]);
+    h.server_raw("550-5.7.1 refused\r\n250 ok\r\n");
+    let mail = h.check.report().step(Step::Mail).expect("a mail step");
+    assert_eq!(mail.status, StepStatus::Fail);
+}

@@ -213,6 +213,12 @@ impl UsageError {
             UsageError::ExtensionNotOffered {
                 extension: Keyword::StartTls,
             } => Some(Diagnosis::tls_not_offered()),
+            UsageError::ExtensionNotOffered { extension } => {
+                Some(Diagnosis::extension_missing(*extension))
+            }
+            UsageError::SmtpUtf8NotDeclared => {
+                Some(Diagnosis::extension_missing(Keyword::SmtpUtf8))
+            }
             UsageError::MessageTooLarge { declared, limit } => {
                 Some(Diagnosis::size_over_limit(*declared, *limit))
             }

@@ -1085,21 +1085,15 @@ impl Client {
     /// lines are written once here so that a bad parameter is the caller's error now, not a
     /// failure when the message's turn comes.
     fn prepare(envelope: &Envelope, message: &[u8]) -> Result<Prepared, UsageError> {
-        let headers_end = memchr::memmem::find(message, b"\r\n\r\n")
-            .or_else(|| memchr::memmem::find(message, b"\n\n"))
-            .unwrap_or(message.len());
-        let smtputf8 = envelope.from.needs_smtputf8()
-            || envelope.to.iter().any(|(to, _)| to.needs_smtputf8())
-            || !message[..headers_end].is_ascii();
-        let eight_bit = !crate::data::is_ascii(message);
-        let mut encoded = Vec::with_capacity(message.len() + message.len() / 32 + 8);
-        let mut encoder = DataEncoder::new();
-        encoder.encode(message, &mut encoded);
-        let long_lines = encoder.finish(&mut encoded).long_lines;
-        // RFC 1870 s3: octets with CRLF line ends, "but not the SMTP DATA command's
-        // terminating dot or doubled quoting dots".
-        let size = u64::try_from(encoded.len().saturating_sub(3) - stuffing_dots(&encoded))
-            .unwrap_or(u64::MAX);
+        let mut prepared = encode_message(message);
+        prepared.smtputf8 |=
+            envelope.from.needs_smtputf8() || envelope.to.iter().any(|(to, _)| to.needs_smtputf8());
+        let Prepared {
+            size,
+            smtputf8,
+            eight_bit,
+            ..
+        } = prepared;
         let mut params = envelope.mail_params.clone();
         params.smtputf8 |= smtputf8;
         if eight_bit && params.body.is_none() {
@@ -1112,13 +1106,7 @@ impl Client {
             scratch.clear();
             write_rcpt(to, rcpt_params, &mut scratch)?;
         }
-        Ok(Prepared {
-            encoded,
-            size,
-            smtputf8,
-            eight_bit,
-            long_lines,
-        })
+        Ok(prepared)
     }
 
     /// Starts the transaction of a message handed to `send_mail`: MAIL, every RCPT, DATA
@@ -1539,6 +1527,33 @@ impl Client {
             self.output.drain(..self.output_start);
             self.output_start = 0;
         }
+    }
+}
+
+/// Encodes a message for DATA (CRLF line ends, dot-stuffing, the final dot) and reads what
+/// the envelope needs from it: its RFC 1870 size, whether its headers are not ASCII
+/// (SMTPUTF8, RFC 6532), whether it has 8-bit octets (8BITMIME, RFC 6152), its over-long
+/// lines. Addresses are the caller's to add to `smtputf8`.
+pub(crate) fn encode_message(message: &[u8]) -> Prepared {
+    let headers_end = memchr::memmem::find(message, b"\r\n\r\n")
+        .or_else(|| memchr::memmem::find(message, b"\n\n"))
+        .unwrap_or(message.len());
+    let smtputf8 = !message[..headers_end].is_ascii();
+    let eight_bit = !crate::data::is_ascii(message);
+    let mut encoded = Vec::with_capacity(message.len() + message.len() / 32 + 8);
+    let mut encoder = DataEncoder::new();
+    encoder.encode(message, &mut encoded);
+    let long_lines = encoder.finish(&mut encoded).long_lines;
+    // RFC 1870 s3: octets with CRLF line ends, "but not the SMTP DATA command's terminating
+    // dot or doubled quoting dots".
+    let size = u64::try_from(encoded.len().saturating_sub(3) - stuffing_dots(&encoded))
+        .unwrap_or(u64::MAX);
+    Prepared {
+        encoded,
+        size,
+        smtputf8,
+        eight_bit,
+        long_lines,
     }
 }
 

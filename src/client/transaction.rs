@@ -72,8 +72,8 @@ pub(super) struct Transaction {
     /// Queued with `send_mail`: the engine sends RCPT, DATA and the message itself, and stops
     /// early when the message can no longer be delivered.
     pub engine_driven: bool,
-    pub smtputf8: bool,
-    pub eight_bit: bool,
+    pub(crate) smtputf8: bool,
+    pub(crate) eight_bit: bool,
     pub binary: bool,
     pub recipients: Vec<Recipient>,
     pub method: Option<Method>,
@@ -84,7 +84,7 @@ pub(super) struct Transaction {
     /// The encoded message `send_mail` queued, sent by the engine on `354`.
     pub prepared_body: Option<Vec<u8>>,
     /// Lines over 998 octets in the message (RFC 5321 s4.5.3.1.6).
-    pub long_lines: u64,
+    pub(crate) long_lines: u64,
     /// LMTP: accepted recipients still owed a reply after the data, in RCPT order.
     pub lmtp_owed: VecDeque<CommandHandle>,
     pub lmtp_started: bool,
@@ -136,15 +136,15 @@ pub(super) struct Queued {
 
 /// A message made ready for the wire by `send_mail`.
 #[derive(Debug)]
-pub(super) struct Prepared {
+pub(crate) struct Prepared {
     /// Dot-stuffed, CRLF-normalised, with the final `.` line.
-    pub encoded: Vec<u8>,
+    pub(crate) encoded: Vec<u8>,
     /// RFC 1870 s3 size: CRLF line ends, without stuffing dots and the final dot.
-    pub size: u64,
+    pub(crate) size: u64,
     /// Some address or a header is not ASCII (RFC 6531, RFC 6532).
-    pub smtputf8: bool,
+    pub(crate) smtputf8: bool,
     /// The content has 8-bit octets (RFC 6152).
-    pub eight_bit: bool,
+    pub(crate) eight_bit: bool,
     /// Lines over 998 octets (RFC 5321 s4.5.3.1.6).
-    pub long_lines: u64,
+    pub(crate) long_lines: u64,
 }
