@@ -730,13 +730,15 @@ impl Check {
             return;
         }
         let from = self.options.from.clone().unwrap_or(ReversePath::Null);
-        let mut params = MailParams::default();
         // What the addresses and the message need, as the client declares it for mail it
         // sends: SMTPUTF8 for a non-ASCII address or header (RFC 6531, RFC 6532),
         // BODY=8BITMIME for 8-bit content (RFC 6152), and SIZE= the octets that will be
         // sent, CRLF line ends without stuffing dots (RFC 1870 s3).
-        params.smtputf8 =
-            from.needs_smtputf8() || self.options.to.iter().any(ForwardPath::needs_smtputf8);
+        let mut params = MailParams {
+            smtputf8: from.needs_smtputf8()
+                || self.options.to.iter().any(ForwardPath::needs_smtputf8),
+            ..MailParams::default()
+        };
         if let Some(data) = &self.options.data {
             let facts = crate::client::encode_message(data);
             params.size = Some(facts.size);
