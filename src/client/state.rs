@@ -1324,11 +1324,16 @@ fn outcome(transaction: Transaction, status: MessageStatus) -> MessageOutcome {
 /// Whether the lines of a reply carry codes of different classes (a `5yz` line in a reply
 /// that ends `2yz`, or the other way round).
 fn mixes_classes(reply: &Reply) -> bool {
+    // Framing already noted whether the codes differ at all (most replies: one line, or
+    // the same code on every line); only then are the lines read again.
+    if !reply
+        .framing_anomalies()
+        .contains(crate::reply::Anomaly::InconsistentCodes)
+    {
+        return false;
+    }
     let class = reply.code().value() / 100;
-    let mut lines = reply.lines();
-    // One line (most replies) cannot disagree with itself.
-    lines.next();
-    lines.any(|_| true) && reply.lines().any(|line| line.code().value() / 100 != class)
+    reply.lines().any(|line| line.code().value() / 100 != class)
 }
 
 /// Whether a SASL error means the server failed to prove who it is (RFC 5802 s9): a forged
