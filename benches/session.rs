@@ -85,7 +85,10 @@ fn transaction(client: &mut Client, now: Instant, envelope: &Envelope, body: &[u
     while client.poll_event().is_some() {
         events += 1;
     }
-    assert_eq!(events, 6, "MAIL, three RCPT, the 354, and the finishing event");
+    assert_eq!(
+        events, 6,
+        "MAIL, three RCPT, the 354, and the finishing event"
+    );
     written
 }
 

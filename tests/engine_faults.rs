@@ -92,7 +92,7 @@ fn finished(events: &[Event]) -> Vec<&MessageOutcome> {
     events
         .iter()
         .filter_map(|e| match e {
-            Event::MessageFinished(outcome) => Some(&**outcome),
+            Event::MessageFinished(outcome) => Some(outcome),
             _ => None,
         })
         .collect()

@@ -174,7 +174,7 @@ impl Machine for ClientSession {
             match event {
                 Event::StartTlsReady { .. } => return Next::StartTls,
                 Event::Ready { .. } => self.ready = true,
-                Event::MessageFinished(outcome) => self.finished.push(*outcome),
+                Event::MessageFinished(outcome) => self.finished.push(outcome),
                 Event::Closed { reason } => self.closed = Some(reason),
                 _ => {}
             }

@@ -227,7 +227,7 @@ pub enum Event {
     Rejected(Box<Rejection>),
     /// A message (mail transaction) is over: accepted, refused, not sent or unconfirmed, with
     /// every recipient's fate. Exactly one per transaction, after its other events.
-    MessageFinished(Box<MessageOutcome>),
+    MessageFinished(MessageOutcome),
     /// A command was never answered because the session ended first (it may not have been
     /// sent at all).
     Cancelled {

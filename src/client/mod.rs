@@ -60,7 +60,7 @@ use crate::reply::ReplyDecoder;
 
 use pipeline::{Expect, Origin, Outstanding, Pipeline, Waiting};
 use timer::{Timer, TimerTable};
-use transaction::{Method, Prepared, Queued, Recipient, RecipientState, Transaction};
+use transaction::{Method, Prepared, Queued, Transaction};
 
 /// Where the session is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1241,10 +1241,9 @@ impl Client {
             |out| write_rcpt(to, params, out),
         )?;
         if let Some(transaction) = &mut self.transaction {
-            transaction.recipients.push(Recipient {
-                handle,
-                state: RecipientState::Pending,
-            });
+            transaction
+                .recipients
+                .push((handle, RecipientStatus::Unanswered));
         }
         Ok(())
     }

@@ -38,10 +38,10 @@ use crate::stage::Stage;
 
 use super::pipeline::{Expect, Origin, Outstanding, Waiting};
 use super::timer::Timer;
-use super::transaction::{Failure, RecipientState, Transaction};
+use super::transaction::{Failure, Transaction};
 use super::{
     Client, CloseReason, CommandHandle, Error, Event, Handshake, MessageHandles, MessageOutcome,
-    MessageStatus, Phase, Rejection, TlsPolicy, unstarted_outcome,
+    MessageStatus, Phase, RecipientStatus, Rejection, TlsPolicy, unstarted_outcome,
 };
 
 impl Client {
@@ -495,7 +495,7 @@ impl Client {
             if let Some(transaction) = self.transaction_of(&command)
                 && let Some(recipient) = transaction.recipient_mut(command.handle)
             {
-                recipient.state = RecipientState::Accepted;
+                *recipient = RecipientStatus::Accepted;
             }
             self.events.push_back(Event::RecipientAccepted {
                 handle: command.handle,
@@ -515,7 +515,9 @@ impl Client {
         if let Some(transaction) = self.transaction_of(&command)
             && let Some(recipient) = transaction.recipient_mut(command.handle)
         {
-            recipient.state = RecipientState::Refused(Box::new(diagnosis));
+            *recipient = RecipientStatus::Refused {
+                diagnosis: Box::new(diagnosis),
+            };
         }
         self.settle(now);
     }
@@ -688,8 +690,8 @@ impl Client {
             transaction.lmtp_owed = transaction
                 .recipients
                 .iter()
-                .filter(|r| matches!(r.state, RecipientState::Accepted))
-                .map(|r| r.handle)
+                .filter(|(_, status)| matches!(status, RecipientStatus::Accepted))
+                .map(|(handle, _)| *handle)
                 .collect();
         }
         let recipient = transaction.lmtp_owed.pop_front();
@@ -699,7 +701,9 @@ impl Client {
             if let Some(handle) = recipient
                 && let Some(r) = transaction.recipient_mut(handle)
             {
-                r.state = RecipientState::Delivered(reply.clone());
+                *r = RecipientStatus::Delivered {
+                    reply: reply.clone(),
+                };
             }
             if let Some(recipient) = recipient {
                 self.events.push_back(Event::RecipientDelivered {
@@ -721,7 +725,9 @@ impl Client {
                 if let Some(handle) = recipient
                     && let Some(r) = transaction.recipient_mut(handle)
                 {
-                    r.state = RecipientState::Refused(Box::new(diagnosis.clone()));
+                    *r = RecipientStatus::Refused {
+                        diagnosis: Box::new(diagnosis.clone()),
+                    };
                 }
                 transaction
                     .failure
@@ -851,19 +857,20 @@ impl Client {
         status: Option<MessageStatus>,
         ended_by_data_reply: bool,
     ) {
-        let Some(transaction) = self.transaction.take() else {
+        // The outcome takes what it needs from the transaction in place: the transaction
+        // itself is large and is not moved.
+        let Some(transaction) = self.transaction.as_mut() else {
             return;
         };
-        let status = status.unwrap_or_else(|| failure_status(&transaction));
+        let status = status.unwrap_or_else(|| failure_status(transaction));
         let abandoned = matches!(status, MessageStatus::Abandoned);
-        if transaction.mail_accepted && !ended_by_data_reply && !abandoned && !self.has_ended() {
+        let reset = transaction.mail_accepted && !ended_by_data_reply && !abandoned;
+        let outcome = outcome(transaction, status);
+        self.transaction = None;
+        if reset && !self.has_ended() {
             self.queue_reset_first(now);
         }
-        self.events
-            .push_back(Event::MessageFinished(Box::new(outcome(
-                transaction,
-                status,
-            ))));
+        self.events.push_back(Event::MessageFinished(outcome));
     }
 
     /// A queued message finished before its MAIL was sent.
@@ -874,14 +881,18 @@ impl Client {
         long_lines: u64,
     ) {
         self.events
-            .push_back(Event::MessageFinished(Box::new(unstarted_outcome(
+            .push_back(Event::MessageFinished(unstarted_outcome(
                 handles, status, long_lines,
-            ))));
+            )));
     }
 
     /// Starts queued messages while the session is free, then the QUIT the caller asked for
     /// once nothing is left.
     pub(super) fn pump(&mut self, now: Instant) {
+        if self.queue.is_empty() && self.quit_requested.is_none() {
+            // The common case after every reply: nothing waits.
+            return;
+        }
         while self.can_start_message() {
             let Some(next) = self.queue.front() else {
                 break;
@@ -937,8 +948,8 @@ impl Client {
         if matches!(stage, Stage::Data | Stage::DataEnd)
             && let Some(transaction) = &self.transaction
         {
-            for recipient in &transaction.recipients {
-                if let RecipientState::Refused(diagnosis) = &recipient.state {
+            for (_, status) in &transaction.recipients {
+                if let RecipientStatus::Refused { diagnosis } = status {
                     context.add_recipient((**diagnosis).clone());
                 }
             }
@@ -1050,7 +1061,7 @@ impl Client {
             });
         }
         self.sasl = None;
-        if let Some(transaction) = self.transaction.take() {
+        if let Some(mut transaction) = self.transaction.take() {
             let status = match (&cause, &transaction.failure, &transaction.lmtp_accepted) {
                 (_, Some(_), _) => failure_status(&transaction),
                 // LMTP: some recipients have the message already.
@@ -1065,11 +1076,8 @@ impl Client {
                     diagnosis: Box::new(cause.clone()),
                 },
             };
-            self.events
-                .push_back(Event::MessageFinished(Box::new(outcome(
-                    transaction,
-                    status,
-                ))));
+            let outcome = outcome(&mut transaction, status);
+            self.events.push_back(Event::MessageFinished(outcome));
         }
         for queued in std::mem::take(&mut self.queue) {
             let diagnosis = cause
@@ -1103,7 +1111,9 @@ impl Client {
                 && let Some(transaction) = self.transaction_of(&command)
                 && let Some(recipient) = transaction.recipient_mut(command.handle)
             {
-                recipient.state = RecipientState::Refused(Box::new(diagnosis));
+                *recipient = RecipientStatus::Refused {
+                    diagnosis: Box::new(diagnosis),
+                };
             }
         }
         let diagnosis = self.diagnose(stage, &reply);
@@ -1293,6 +1303,18 @@ impl Client {
     }
 }
 
+/// The finishing event's content, taken from the transaction in place (the transaction is
+/// large; only the recipients are moved out).
+fn outcome(transaction: &mut Transaction, status: MessageStatus) -> MessageOutcome {
+    MessageOutcome {
+        mail: transaction.mail,
+        data: transaction.data,
+        status,
+        recipients: std::mem::take(&mut transaction.recipients),
+        long_lines: transaction.long_lines,
+    }
+}
+
 /// The status a transaction's recorded failure gives it.
 fn failure_status(transaction: &Transaction) -> MessageStatus {
     match &transaction.failure {
@@ -1303,21 +1325,6 @@ fn failure_status(transaction: &Transaction) -> MessageStatus {
             diagnosis: diagnosis.clone(),
         },
         None => MessageStatus::Abandoned,
-    }
-}
-
-/// The finishing event's content for a transaction.
-fn outcome(transaction: Transaction, status: MessageStatus) -> MessageOutcome {
-    MessageOutcome {
-        mail: transaction.mail,
-        data: transaction.data,
-        status,
-        recipients: transaction
-            .recipients
-            .into_iter()
-            .map(|r| (r.handle, r.state.into_status()))
-            .collect(),
-        long_lines: transaction.long_lines,
     }
 }
 

@@ -9,33 +9,6 @@ use crate::reply::Reply;
 
 use super::{CommandHandle, Envelope, MessageHandles, RecipientStatus};
 
-/// The per-recipient state inside a transaction.
-#[derive(Debug, Clone)]
-pub(super) struct Recipient {
-    pub handle: CommandHandle,
-    pub state: RecipientState,
-}
-
-#[derive(Debug, Clone)]
-pub(super) enum RecipientState {
-    Pending,
-    Accepted,
-    Refused(Box<Diagnosis>),
-    /// LMTP: delivered after the data.
-    Delivered(Reply),
-}
-
-impl RecipientState {
-    pub(super) fn into_status(self) -> RecipientStatus {
-        match self {
-            RecipientState::Pending => RecipientStatus::Unanswered,
-            RecipientState::Accepted => RecipientStatus::Accepted,
-            RecipientState::Refused(diagnosis) => RecipientStatus::Refused { diagnosis },
-            RecipientState::Delivered(reply) => RecipientStatus::Delivered { reply },
-        }
-    }
-}
-
 /// How the message of a transaction travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Method {
@@ -75,7 +48,9 @@ pub(super) struct Transaction {
     pub(crate) smtputf8: bool,
     pub(crate) eight_bit: bool,
     pub binary: bool,
-    pub recipients: Vec<Recipient>,
+    /// Each recipient's RCPT handle and fate so far (`Unanswered` until its reply), moved
+    /// whole into the [`MessageOutcome`](super::MessageOutcome).
+    pub recipients: Vec<(CommandHandle, RecipientStatus)>,
     pub method: Option<Method>,
     /// The DATA (or first BDAT) command.
     pub data: Option<CommandHandle>,
@@ -99,7 +74,7 @@ impl Transaction {
     pub(super) fn accepted(&self) -> usize {
         self.recipients
             .iter()
-            .filter(|r| matches!(r.state, RecipientState::Accepted))
+            .filter(|(_, status)| matches!(status, RecipientStatus::Accepted))
             .count()
     }
 
@@ -109,19 +84,22 @@ impl Transaction {
             && self
                 .recipients
                 .iter()
-                .all(|r| !matches!(r.state, RecipientState::Pending))
+                .all(|(_, status)| !matches!(status, RecipientStatus::Unanswered))
     }
 
     /// The first refused recipient's diagnosis.
     pub(super) fn first_refusal(&self) -> Option<&Diagnosis> {
-        self.recipients.iter().find_map(|r| match &r.state {
-            RecipientState::Refused(diagnosis) => Some(&**diagnosis),
+        self.recipients.iter().find_map(|(_, status)| match status {
+            RecipientStatus::Refused { diagnosis } => Some(&**diagnosis),
             _ => None,
         })
     }
 
-    pub(super) fn recipient_mut(&mut self, handle: CommandHandle) -> Option<&mut Recipient> {
-        self.recipients.iter_mut().find(|r| r.handle == handle)
+    pub(super) fn recipient_mut(&mut self, handle: CommandHandle) -> Option<&mut RecipientStatus> {
+        self.recipients
+            .iter_mut()
+            .find(|(h, _)| *h == handle)
+            .map(|(_, status)| status)
     }
 }
 

@@ -66,7 +66,7 @@ impl Outcome {
         self.events
             .iter()
             .filter_map(|event| match event {
-                Event::MessageFinished(outcome) => Some(&**outcome),
+                Event::MessageFinished(outcome) => Some(outcome),
                 _ => None,
             })
             .collect()
