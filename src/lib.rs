@@ -83,6 +83,7 @@
 //! | [`client`] | the session state machine: handshake, STARTTLS, AUTH, pipelining, LMTP, timeouts |
 //! | [`diagnosis`] | what a reply or a failure means, its causes and remedies |
 //! | [`check`] | a server check over the client, like an expert with telnet, as a report |
+//! | [`records`] | the domain's mail records (SPF, DMARC, DKIM, MTA-STS, TLS-RPT, MX, DNSBL, rDNS, DANE), sans-IO: DNS answers in, diagnoses out |
 //! | `testing` | (feature) a scripted in-memory server and a virtual-clock driver, to test your code without sockets |
 //! | `strategies` | (feature `proptest`) generators for every wire type and for whole server scripts |
 //!
@@ -95,6 +96,7 @@
 //! | `proptest` | `smtp_sansio::strategies`: proptest strategies for every wire type and whole server scripts, to property-test your own SMTP code (implies `testing`) | `proptest` |
 //! | `testing` | `smtp_sansio::testing`: a scripted in-memory server (policy, script or C:/S: transcript) and a driver that runs a [`Client`] against it on a virtual clock | nothing |
 //! | `arbitrary` | `Arbitrary` for every wire type, for cargo-fuzz targets | `arbitrary` |
+//! | `dane` | `records::dane`: matching TLSA records against a certificate chain | `sha2`, `der` |
 //!
 //! Values from `arbitrary` are always valid, built by the public constructors: a [`Command`]
 //! writes one line that [`parse_command`] reads back equal, a [`Reply`]'s bytes parse back
@@ -117,6 +119,7 @@ pub mod diagnosis;
 pub mod fuzzing;
 mod grammar;
 mod json;
+pub mod records;
 pub mod reply;
 mod secret;
 mod stage;

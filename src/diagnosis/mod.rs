@@ -45,6 +45,7 @@ mod class;
 mod context;
 mod engine;
 mod noreply;
+mod records;
 mod rules;
 mod text;
 
