@@ -46,3 +46,13 @@ fn capabilities_corpus() {
 fn diagnose_corpus() {
     replay("diagnose", smtp_sansio::fuzzing::diagnose);
 }
+
+#[test]
+fn spf_record_corpus() {
+    replay("spf_record", smtp_sansio::fuzzing::spf_record);
+}
+
+#[test]
+fn spf_eval_corpus() {
+    replay("spf_eval", smtp_sansio::fuzzing::spf_eval);
+}

@@ -9,6 +9,7 @@ mod command;
 mod data;
 mod diagnose;
 mod reply;
+mod spf;
 
 pub use capabilities::capabilities;
 pub use client::client;
@@ -16,3 +17,4 @@ pub use command::command;
 pub use data::data;
 pub use diagnose::diagnose;
 pub use reply::reply;
+pub use spf::{FuzzZone, max_queries, spf_eval, spf_record};
