@@ -68,16 +68,16 @@
 //! | [`dane`] | DANE TLSA records; the matcher with feature `dane` |
 
 pub mod dane;
-// pub mod dkim;
-// pub mod dmarc;
-// pub mod dnsbl;
-// pub mod mta_sts;
-// pub mod mx;
+pub mod dkim;
+pub mod dmarc;
+pub mod dnsbl;
+pub mod mta_sts;
+pub mod mx;
 mod query;
-// pub mod rdns;
+pub mod rdns;
 pub mod spf;
-// mod tags;
-// pub mod tls_rpt;
+mod tags;
+pub mod tls_rpt;
 
 pub use query::{
     Answer, Lookups, Query, QueryId, QueryKind, Rdata, UnknownQuery, resolve_with, reverse_name,
