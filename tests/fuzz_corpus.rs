@@ -56,3 +56,8 @@ fn spf_record_corpus() {
 fn spf_eval_corpus() {
     replay("spf_eval", smtp_sansio::fuzzing::spf_eval);
 }
+
+#[test]
+fn records_corpus() {
+    replay("records", smtp_sansio::fuzzing::records);
+}

@@ -8,6 +8,7 @@ mod client;
 mod command;
 mod data;
 mod diagnose;
+mod records;
 mod reply;
 mod spf;
 
@@ -16,5 +17,6 @@ pub use client::client;
 pub use command::command;
 pub use data::data;
 pub use diagnose::diagnose;
+pub use records::records;
 pub use reply::reply;
 pub use spf::{FuzzZone, max_queries, spf_eval, spf_record};
