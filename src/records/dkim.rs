@@ -150,10 +150,12 @@ impl DkimKey {
                 }
                 "h" => key.hashes = list(tag.value),
                 "k" => {
-                    key.key_type = match tag.value.to_ascii_lowercase().as_str() {
-                        "rsa" => KeyType::Rsa,
-                        "ed25519" => KeyType::Ed25519,
-                        _ => return Err(err(DkimErrorKind::UnknownKeyType, "k", tag.offset)),
+                    key.key_type = if tag.value.eq_ignore_ascii_case("rsa") {
+                        KeyType::Rsa
+                    } else if tag.value.eq_ignore_ascii_case("ed25519") {
+                        KeyType::Ed25519
+                    } else {
+                        return Err(err(DkimErrorKind::UnknownKeyType, "k", tag.offset));
                     }
                 }
                 "n" => key.notes = Some(tag.value.to_owned()),
@@ -164,7 +166,11 @@ impl DkimKey {
             }
         }
         let p = p.ok_or_else(|| err(DkimErrorKind::MissingKey, "p", text.len()))?;
-        key.key_data = p.value.chars().filter(|c| !is_fws(*c)).collect();
+        key.key_data = if p.value.contains(is_fws) {
+            p.value.chars().filter(|c| !is_fws(*c)).collect()
+        } else {
+            p.value.to_owned()
+        };
         if key.key_data.is_empty() {
             return Ok(key);
         }

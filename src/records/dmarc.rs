@@ -32,12 +32,9 @@ pub enum Policy {
 
 impl Policy {
     fn parse(value: &str) -> Option<Policy> {
-        match value.to_ascii_lowercase().as_str() {
-            "none" => Some(Policy::None),
-            "quarantine" => Some(Policy::Quarantine),
-            "reject" => Some(Policy::Reject),
-            _ => None,
-        }
+        [Policy::None, Policy::Quarantine, Policy::Reject]
+            .into_iter()
+            .find(|p| value.eq_ignore_ascii_case(p.as_str()))
     }
 
     /// `none`, `quarantine` or `reject`.
@@ -229,9 +226,9 @@ impl DmarcRecord {
                 "sp" => record.subdomain_policy = Some(Policy::parse(value).ok_or_else(invalid)?),
                 "np" => record.nonexistent_policy = Some(Policy::parse(value).ok_or_else(invalid)?),
                 "adkim" | "aspf" => {
-                    let mode = match value.to_ascii_lowercase().as_str() {
-                        "r" => AlignmentMode::Relaxed,
-                        "s" => AlignmentMode::Strict,
+                    let mode = match value {
+                        "r" | "R" => AlignmentMode::Relaxed,
+                        "s" | "S" => AlignmentMode::Strict,
                         _ => return Err(invalid()),
                     };
                     if tag.name == "adkim" {

@@ -241,36 +241,50 @@ pub fn resolve_with<M: Lookups + ?Sized>(machine: &mut M, mut resolve: impl FnMu
     }
 }
 
-/// The shared book-keeping of a lookup machine: answers by (name, type), queries offered and
+/// The shared book-keeping of a lookup machine: answers by name and type, queries offered and
 /// outstanding. Each name and type is asked once per machine.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct QueryBook {
-    answers: HashMap<(String, QueryKind), Answer>,
+    /// name → one slot per [`QueryKind`]; looked up by `&str` without allocating.
+    answers: HashMap<String, [Option<Answer>; KINDS]>,
     outstanding: HashMap<QueryId, (String, QueryKind)>,
-    asked: HashMap<(String, QueryKind), QueryId>,
-    to_offer: Vec<Query>,
+    asked: HashMap<String, [bool; KINDS]>,
+    to_offer: std::collections::VecDeque<Query>,
     next_id: u32,
     issued: usize,
+}
+
+const KINDS: usize = 7;
+
+fn slot(kind: QueryKind) -> usize {
+    match kind {
+        QueryKind::A => 0,
+        QueryKind::Aaaa => 1,
+        QueryKind::Mx => 2,
+        QueryKind::Txt => 3,
+        QueryKind::Ptr => 4,
+        QueryKind::Tlsa => 5,
+        QueryKind::Cname => 6,
+    }
 }
 
 impl QueryBook {
     /// The answer, if known.
     pub(crate) fn get(&self, name: &str, kind: QueryKind) -> Option<&Answer> {
-        self.answers.get(&(name.to_owned(), kind))
+        self.answers.get(name)?[slot(kind)].as_ref()
     }
 
     /// Asks for `name`/`kind` unless it is known or already asked.
     pub(crate) fn need(&mut self, name: &str, kind: QueryKind) {
-        let key = (name.to_owned(), kind);
-        if self.answers.contains_key(&key) || self.asked.contains_key(&key) {
+        if self.get(name, kind).is_some() || self.asked.get(name).is_some_and(|a| a[slot(kind)]) {
             return;
         }
+        self.asked.entry(name.to_owned()).or_default()[slot(kind)] = true;
         self.next_id += 1;
         let id = QueryId(self.next_id);
-        self.asked.insert(key.clone(), id);
-        self.outstanding.insert(id, key);
+        self.outstanding.insert(id, (name.to_owned(), kind));
         self.issued += 1;
-        self.to_offer.push(Query {
+        self.to_offer.push_back(Query {
             id,
             name: name.to_owned(),
             kind,
@@ -278,17 +292,13 @@ impl QueryBook {
     }
 
     pub(crate) fn poll(&mut self) -> Option<Query> {
-        if self.to_offer.is_empty() {
-            None
-        } else {
-            Some(self.to_offer.remove(0))
-        }
+        self.to_offer.pop_front()
     }
 
     pub(crate) fn answer(&mut self, id: QueryId, answer: Answer) -> Result<(), UnknownQuery> {
-        let key = self.outstanding.remove(&id).ok_or(UnknownQuery(id))?;
+        let (name, kind) = self.outstanding.remove(&id).ok_or(UnknownQuery(id))?;
         self.to_offer.retain(|q| q.id != id);
-        self.answers.insert(key, answer);
+        self.answers.entry(name).or_default()[slot(kind)] = Some(answer);
         Ok(())
     }
 
@@ -307,6 +317,15 @@ impl QueryBook {
 pub(crate) fn normalize_name(name: &str) -> String {
     let trimmed = name.strip_suffix('.').unwrap_or(name);
     trimmed.to_ascii_lowercase()
+}
+
+/// [`normalize_name`] without a copy when the name is already normal.
+pub(crate) fn normalized(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.ends_with('.') || name.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(normalize_name(name))
+    } else {
+        std::borrow::Cow::Borrowed(name)
+    }
 }
 
 /// Whether `name` is a syntactically valid multi-label host name for a lookup: labels of 1 to

@@ -26,16 +26,15 @@ pub(crate) enum TagFault {
 /// `tag-list = tag-spec *( ";" tag-spec ) [ ";" ]` (RFC 6376 s3.2): the tags in order, or the
 /// fault with the offending part and its offset.
 pub(crate) fn parse_tags(text: &str) -> Result<Vec<Tag<'_>>, (TagFault, String, usize)> {
-    let mut tags: Vec<Tag<'_>> = Vec::new();
+    let mut tags: Vec<Tag<'_>> = Vec::with_capacity(8);
     let mut offset = 0;
-    let parts: Vec<&str> = text.split(';').collect();
-    let last = parts.len() - 1;
-    for (i, part) in parts.into_iter().enumerate() {
+    let mut parts = text.split(';').peekable();
+    while let Some(part) = parts.next() {
         let start = offset;
         offset += part.len() + 1;
         if part.trim_matches(is_fws).is_empty() {
             // Only the optional trailing ";" may leave an empty part.
-            if i == last {
+            if parts.peek().is_none() {
                 continue;
             }
             return Err((TagFault::MissingEquals, part.to_owned(), start));

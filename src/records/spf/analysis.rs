@@ -5,10 +5,11 @@
 //! the number of DNS-querying terms an evaluation that matches nothing would reach (RFC 7208
 //! s4.6.4), with each include's share.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use super::eval::{SpfTrace, TraceNode};
-use super::parse::{Mechanism, Qualifier, SpfRecord, is_spf_record};
+use super::parse::{Mechanism, Qualifier, SpfParseError, SpfRecord, is_spf_record};
 use crate::diagnosis::{Diagnosis, DiagnosisClass, DiagnosisSeverity};
 use crate::records::query::{
     Answer, Lookups, Query, QueryBook, QueryId, QueryKind, Rdata, UnknownQuery, normalize_name,
@@ -76,6 +77,8 @@ pub struct SpfReport {
 pub struct SpfAnalysis {
     domain: String,
     book: QueryBook,
+    /// Records parsed by earlier walks, by text.
+    parsed: HashMap<String, Rc<Result<SpfRecord, SpfParseError>>>,
     dirty: bool,
     report: Option<SpfReport>,
 }
@@ -86,6 +89,7 @@ impl SpfAnalysis {
         SpfAnalysis {
             domain: normalize_name(domain),
             book: QueryBook::default(),
+            parsed: HashMap::new(),
             dirty: true,
             report: None,
         }
@@ -119,6 +123,7 @@ impl SpfAnalysis {
         self.dirty = false;
         let mut walk = Walk {
             book: &self.book,
+            parsed: &mut self.parsed,
             needs: Vec::new(),
             includes: Vec::new(),
             void_names: Vec::new(),
@@ -248,6 +253,7 @@ impl Lookups for SpfAnalysis {
 
 struct Walk<'a> {
     book: &'a QueryBook,
+    parsed: &'a mut HashMap<String, Rc<Result<SpfRecord, SpfParseError>>>,
     needs: Vec<(String, QueryKind)>,
     includes: Vec<IncludeCount>,
     void_names: Vec<String>,
@@ -353,7 +359,15 @@ impl Walk<'_> {
                 return (0, node, None);
             }
         };
-        let record = match SpfRecord::parse_bytes(text.as_bytes()) {
+        let parsed = match self.parsed.get(&text) {
+            Some(parsed) => parsed.clone(),
+            None => {
+                let parsed = Rc::new(SpfRecord::parse(&text));
+                self.parsed.insert(text.clone(), parsed.clone());
+                parsed
+            }
+        };
+        let record = match &*parsed {
             Ok(record) => record,
             Err(e) => {
                 node.text = format!("{domain}: \"{text}\": {e}");
@@ -368,7 +382,7 @@ impl Walk<'_> {
         };
         node.text = format!("{domain}: \"{text}\"");
         if depth == 0 {
-            self.check_all(&record, &text);
+            self.check_all(record, &text);
         }
         self.active.push(domain.clone());
         let mut lookups = 0;

@@ -18,7 +18,7 @@ use super::parse::{Mechanism, Qualifier, SpfParseError, SpfRecord, is_spf_record
 use crate::diagnosis::{Diagnosis, DiagnosisClass};
 use crate::records::query::{
     Answer, Lookups, Query, QueryBook, QueryId, QueryKind, Rdata, UnknownQuery, is_lookup_name,
-    normalize_name, reverse_name,
+    normalize_name, normalized, reverse_name,
 };
 
 /// The result of `check_host()` (RFC 7208 s2.6).
@@ -418,13 +418,11 @@ impl SpfEvaluation {
         self.outcome.as_ref()
     }
 
-    fn advance(&mut self) {
-        if self.outcome.is_some() || !self.dirty {
-            return;
-        }
-        self.dirty = false;
+    /// One walk over the answers known so far (see the module documentation).
+    fn walk(&mut self, tracing: bool) -> (Option<Done>, Run<'_>) {
         let mut run = Run {
             ev: self,
+            tracing,
             lookups: 0,
             voids: 0,
             stack: vec![TraceNode::default()],
@@ -433,62 +431,80 @@ impl SpfEvaluation {
             parsed_new: Vec::new(),
         };
         let finished = run.top();
+        (finished, run)
+    }
+
+    fn advance(&mut self) {
+        if self.outcome.is_some() || !self.dirty {
+            return;
+        }
+        self.dirty = false;
+        // Walks without a trace while answers are missing: the trace is built once, by one
+        // more walk over the complete answers.
+        let (finished, run) = self.walk(false);
         let Run {
             needs,
             parsed_new,
             lookups,
             voids,
-            mut stack,
             ..
         } = run;
         for (domain, fetched) in parsed_new {
             self.parsed.insert(domain, fetched);
         }
-        match finished {
-            None => {
-                for (name, kind) in needs {
-                    self.book.need(&name, kind);
-                }
-                // Nothing new asked and nothing outstanding cannot happen: a blocked walk
-                // always lacks an answer. Guard anyway so a bug cannot hang the caller.
-                if !self.book.is_waiting() {
-                    self.finish_with_error(lookups, voids, stack);
-                }
+        if finished.is_none() {
+            for (name, kind) in needs {
+                self.book.need(&name, kind);
             }
-            Some(done) => {
-                while stack.len() > 1 {
-                    let node = stack.pop().unwrap_or_default();
-                    if let Some(parent) = stack.last_mut() {
-                        parent.children.push(node);
-                    }
-                }
-                let mut root = stack.pop().unwrap_or_default();
-                root.text = format!(
-                    "check_host({}, {}): {} (lookups {}/{}, void {}/{})",
-                    self.ip,
-                    self.domain,
-                    done.result,
-                    lookups,
-                    self.options.max_lookups,
-                    voids,
-                    self.options.max_void_lookups
-                );
-                self.outcome = Some(SpfOutcome {
-                    result: done.result,
-                    explanation: done.explanation,
-                    lookups,
-                    void_lookups: voids,
-                    error: done.error,
-                    matched: done.matched,
-                    domain: self.domain.clone(),
-                    trace: SpfTrace { root },
-                    queries: self.book.issued(),
-                });
+            // A blocked walk always lacks an answer it has just asked for or is waiting for;
+            // guard anyway so that a bug cannot leave the caller with nothing to do.
+            if !self.book.is_waiting() {
+                self.finish_with_error(lookups, voids);
+            }
+            return;
+        }
+        let (finished, run) = self.walk(true);
+        let Run {
+            lookups,
+            voids,
+            mut stack,
+            ..
+        } = run;
+        let Some(done) = finished else {
+            self.finish_with_error(lookups, voids);
+            return;
+        };
+        while stack.len() > 1 {
+            let node = stack.pop().unwrap_or_default();
+            if let Some(parent) = stack.last_mut() {
+                parent.children.push(node);
             }
         }
+        let mut root = stack.pop().unwrap_or_default();
+        root.text = format!(
+            "check_host({}, {}): {} (lookups {}/{}, void {}/{})",
+            self.ip,
+            self.domain,
+            done.result,
+            lookups,
+            self.options.max_lookups,
+            voids,
+            self.options.max_void_lookups
+        );
+        self.outcome = Some(SpfOutcome {
+            result: done.result,
+            explanation: done.explanation,
+            lookups,
+            void_lookups: voids,
+            error: done.error,
+            matched: done.matched,
+            domain: self.domain.clone(),
+            trace: SpfTrace { root },
+            queries: self.book.issued(),
+        });
     }
 
-    fn finish_with_error(&mut self, lookups: u32, voids: u32, _stack: Vec<TraceNode>) {
+    fn finish_with_error(&mut self, lookups: u32, voids: u32) {
         self.outcome = Some(SpfOutcome {
             result: SpfResult::TempError,
             explanation: None,
@@ -544,9 +560,41 @@ struct HostResult {
     exp: Option<(MacroString, String)>,
 }
 
+/// Adds a trace leaf, formatting it only when the walk builds the trace.
+macro_rules! trace_leaf {
+    ($run:expr, $($arg:tt)*) => {
+        if $run.tracing {
+            let text = format!($($arg)*);
+            $run.leaf(text);
+        }
+    };
+}
+
+/// Opens a trace node (a record or an include) when the walk builds the trace.
+macro_rules! trace_open {
+    ($run:expr, $($arg:tt)*) => {
+        if $run.tracing {
+            let text = format!($($arg)*);
+            $run.open(text);
+        }
+    };
+}
+
+/// Closes the current trace node with a suffix when the walk builds the trace.
+macro_rules! trace_close {
+    ($run:expr, $($arg:tt)*) => {
+        if $run.tracing {
+            let text = format!($($arg)*);
+            $run.close(&text);
+        }
+    };
+}
+
 /// One walk of the record tree over the answers known so far.
 struct Run<'a> {
     ev: &'a SpfEvaluation,
+    /// Whether to build the trace (only on the last walk).
+    tracing: bool,
     lookups: u32,
     voids: u32,
     stack: Vec<TraceNode>,
@@ -555,13 +603,13 @@ struct Run<'a> {
     parsed_new: Vec<(String, Rc<Fetched>)>,
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
     /// The whole check; `None` when blocked on answers.
     fn top(&mut self) -> Option<Done> {
         let domain = self.ev.domain.clone();
         // s4.3: a malformed or single-label domain (or a domain literal) gives none.
         if !is_lookup_name(&domain) || domain.starts_with('[') {
-            self.leaf(format!("{domain}: not a valid domain name (s4.3)"));
+            trace_leaf!(self, "{domain}: not a valid domain name (s4.3)");
             return Some(Done {
                 result: SpfResult::None,
                 explanation: None,
@@ -601,6 +649,9 @@ impl Run<'_> {
     }
 
     fn leaf(&mut self, text: String) {
+        if !self.tracing {
+            return;
+        }
         if let Some(parent) = self.stack.last_mut() {
             parent.children.push(TraceNode {
                 text,
@@ -610,6 +661,9 @@ impl Run<'_> {
     }
 
     fn open(&mut self, text: String) {
+        if !self.tracing {
+            return;
+        }
         self.stack.push(TraceNode {
             text,
             children: Vec::new(),
@@ -617,7 +671,7 @@ impl Run<'_> {
     }
 
     fn close(&mut self, suffix: &str) {
-        if self.stack.len() > 1 {
+        if self.tracing && self.stack.len() > 1 {
             let mut node = self.stack.pop().unwrap_or_default();
             node.text.push_str(suffix);
             if let Some(parent) = self.stack.last_mut() {
@@ -628,60 +682,64 @@ impl Run<'_> {
 
     /// The answer for `name`/`kind`, or `Blocked` after noting the need. Names that cannot
     /// be looked up (empty or over-long labels) do not exist.
-    fn lookup(&mut self, name: &str, kind: QueryKind) -> Result<Answer, Halt> {
-        let name = normalize_name(name);
+    fn lookup(&mut self, name: &str, kind: QueryKind) -> Result<&'a Answer, Halt> {
+        static NXDOMAIN: Answer = Answer::NxDomain;
+        let name = normalized(name);
         if !valid_query_name(&name) {
-            return Ok(Answer::NxDomain);
+            return Ok(&NXDOMAIN);
         }
-        match self.ev.book.get(&name, kind) {
-            Some(answer) => Ok(answer.clone()),
+        let ev: &'a SpfEvaluation = self.ev;
+        match ev.book.get(&name, kind) {
+            Some(answer) => Ok(answer),
             None => {
-                self.needs.push((name, kind));
+                self.needs.push((name.into_owned(), kind));
                 Err(Halt::Blocked)
             }
         }
     }
 
     /// Answers of several lookups needed together: all missing ones are noted at once.
-    fn lookup_all(&mut self, names: &[String], kind: QueryKind) -> Vec<Option<Answer>> {
+    fn lookup_all(&mut self, names: &[String], kind: QueryKind) -> Vec<Option<&'a Answer>> {
+        static NXDOMAIN: Answer = Answer::NxDomain;
+        let ev: &'a SpfEvaluation = self.ev;
         names
             .iter()
             .map(|name| {
-                let name = normalize_name(name);
+                let name = normalized(name);
                 if !valid_query_name(&name) {
-                    return Some(Answer::NxDomain);
+                    return Some(&NXDOMAIN);
                 }
-                let known = self.ev.book.get(&name, kind).cloned();
+                let known = ev.book.get(&name, kind);
                 if known.is_none() {
-                    self.needs.push((name, kind));
+                    self.needs.push((name.into_owned(), kind));
                 }
                 known
             })
             .collect()
     }
 
-    fn count_lookup(&mut self, term: &str) -> Result<(), Halt> {
+    fn count_lookup(&mut self, term: impl fmt::Display) -> Result<(), Halt> {
         self.lookups += 1;
         if self.lookups > self.ev.options.max_lookups {
             self.lookups -= 1;
-            self.leaf(format!("{term}: the 11th DNS-querying term, not evaluated"));
+            trace_leaf!(self, "{term}: the 11th DNS-querying term, not evaluated");
             return Err(Halt::Error(
                 SpfResult::PermError,
                 SpfError::TooManyLookups {
-                    term: term.to_owned(),
+                    term: term.to_string(),
                 },
             ));
         }
         Ok(())
     }
 
-    fn count_void(&mut self, term: &str) -> Result<(), Halt> {
+    fn count_void(&mut self, term: impl fmt::Display) -> Result<(), Halt> {
         self.voids += 1;
         if self.voids > self.ev.options.max_void_lookups {
             return Err(Halt::Error(
                 SpfResult::PermError,
                 SpfError::TooManyVoidLookups {
-                    term: term.to_owned(),
+                    term: term.to_string(),
                 },
             ));
         }
@@ -811,7 +869,7 @@ impl Run<'_> {
     fn check_host(&mut self, domain: &str, via: Option<&'static str>) -> Result<HostResult, Halt> {
         let key = normalize_name(domain);
         if self.active.contains(&key) {
-            self.leaf(format!("{key}: already being evaluated (a loop)"));
+            trace_leaf!(self, "{key}: already being evaluated (a loop)");
             return Err(Halt::Error(
                 SpfResult::PermError,
                 SpfError::Loop { domain: key },
@@ -820,7 +878,7 @@ impl Run<'_> {
         let fetched = self.fetch(&key)?;
         let record = match &*fetched {
             Fetched::None => {
-                self.leaf(format!("{key}: no SPF record"));
+                trace_leaf!(self, "{key}: no SPF record");
                 if let Some(via) = via {
                     return Err(Halt::Error(
                         SpfResult::PermError,
@@ -834,14 +892,14 @@ impl Run<'_> {
                 });
             }
             Fetched::Multiple => {
-                self.leaf(format!("{key}: more than one v=spf1 record"));
+                trace_leaf!(self, "{key}: more than one v=spf1 record");
                 return Err(Halt::Error(
                     SpfResult::PermError,
                     SpfError::MultipleRecords { domain: key },
                 ));
             }
             Fetched::Invalid(text, error) => {
-                self.leaf(format!("{key}: \"{text}\": {error}"));
+                trace_leaf!(self, "{key}: \"{text}\": {error}");
                 return Err(Halt::Error(
                     SpfResult::PermError,
                     SpfError::Syntax {
@@ -852,7 +910,7 @@ impl Run<'_> {
                 ));
             }
             Fetched::Record(record, text) => {
-                self.open(format!("{key}: \"{text}\""));
+                trace_open!(self, "{key}: \"{text}\"");
                 record
             }
         };
@@ -865,7 +923,7 @@ impl Run<'_> {
                 Ok(host)
             }
             Err(Halt::Error(result, error)) => {
-                self.close(&format!(" → {result}"));
+                trace_close!(self, " → {result}");
                 Err(Halt::Error(result, error))
             }
             Err(Halt::Blocked) => Err(Halt::Blocked),
@@ -875,30 +933,42 @@ impl Run<'_> {
     /// s4.6: the mechanisms in order, then `redirect`, then neutral.
     fn evaluate(&mut self, record: &SpfRecord, domain: &str) -> Result<HostResult, Halt> {
         let exp = record.exp().map(|spec| (spec.clone(), domain.to_owned()));
+        // Consecutive ip4/ip6 terms that do not match make one trace line.
+        let mut unmatched_networks = 0usize;
         for (qualifier, mechanism) in record.mechanisms() {
-            let term = if qualifier == Qualifier::Pass {
-                mechanism.to_string()
-            } else {
-                format!("{qualifier}{mechanism}")
-            };
-            if self.mechanism(mechanism, domain, &term)? {
+            let term = TermText(qualifier, mechanism);
+            let is_network = matches!(mechanism, Mechanism::Ip4 { .. } | Mechanism::Ip6 { .. });
+            if !is_network && unmatched_networks > 0 {
+                trace_leaf!(self, "{unmatched_networks} ip4/ip6 network(s): no match");
+                unmatched_networks = 0;
+            }
+            if self.mechanism(mechanism, domain, term)? {
+                if unmatched_networks > 0 {
+                    trace_leaf!(self, "{unmatched_networks} ip4/ip6 network(s): no match");
+                }
                 let result = SpfResult::from_qualifier(qualifier);
-                self.leaf(format!("{term}: match → {result}"));
+                trace_leaf!(self, "{term}: match → {result}");
                 return Ok(HostResult {
                     result,
-                    matched: Some(term),
+                    matched: Some(term.to_string()),
                     exp,
                 });
             }
+            if is_network {
+                unmatched_networks += 1;
+            }
+        }
+        if unmatched_networks > 0 {
+            trace_leaf!(self, "{unmatched_networks} ip4/ip6 network(s): no match");
         }
         // s6.1: redirect is ignored when the record has `all`.
         if let (Some(target), None) = (record.redirect(), record.all()) {
-            let term = format!("redirect={target}");
-            self.count_lookup(&term)?;
+            let term = RedirectText(target);
+            self.count_lookup(term)?;
             let target = self.expand_domain(target, domain)?;
-            self.open(format!("{term} ({})", self.lookups_note()));
+            trace_open!(self, "{term} ({})", self.lookups_note());
             let host = self.check_host(&target, Some("redirect"))?;
-            self.close(&format!(" → {}", host.result));
+            trace_close!(self, " → {}", host.result);
             return Ok(host);
         }
         Ok(HostResult {
@@ -909,29 +979,21 @@ impl Run<'_> {
     }
 
     /// Whether a mechanism matches (s5).
-    fn mechanism(&mut self, mechanism: &Mechanism, domain: &str, term: &str) -> Result<bool, Halt> {
+    fn mechanism(&mut self, mechanism: &Mechanism, domain: &str, term: TermText<'_>) -> Result<bool, Halt> {
         let ip = self.ev.ip;
         match mechanism {
             Mechanism::All => Ok(true),
             Mechanism::Ip4 { addr, prefix } => {
-                let matched = match ip {
+                Ok(match ip {
                     IpAddr::V4(v4) => in_prefix_v4(v4, *addr, prefix.unwrap_or(32)),
                     IpAddr::V6(_) => false,
-                };
-                if !matched {
-                    self.leaf(format!("{term}: no match"));
-                }
-                Ok(matched)
+                })
             }
             Mechanism::Ip6 { addr, prefix } => {
-                let matched = match ip {
+                Ok(match ip {
                     IpAddr::V6(v6) => in_prefix_v6(v6, *addr, prefix.unwrap_or(128)),
                     IpAddr::V4(_) => false,
-                };
-                if !matched {
-                    self.leaf(format!("{term}: no match"));
-                }
-                Ok(matched)
+                })
             }
             Mechanism::A { domain: spec, cidr } => {
                 self.count_lookup(term)?;
@@ -951,14 +1013,14 @@ impl Run<'_> {
                     None => domain.to_owned(),
                 };
                 let answer = self.lookup(&target, QueryKind::Mx)?;
-                if answer == Answer::TempFail {
+                if *answer == Answer::TempFail {
                     return Err(dns_error(&target, QueryKind::Mx));
                 }
                 if answer.is_void(QueryKind::Mx) {
-                    self.leaf(format!(
+                    trace_leaf!(self, 
                         "{term} ({}): {target} has no MX (void) → no match",
                         self.lookups_note()
-                    ));
+                    );
                     self.count_void(term)?;
                     return Ok(false);
                 }
@@ -975,7 +1037,7 @@ impl Run<'_> {
                     .collect();
                 exchanges.sort();
                 if exchanges.len() > 10 {
-                    self.leaf(format!("{term}: {target} has {} MX records", exchanges.len()));
+                    trace_leaf!(self, "{term}: {target} has {} MX records", exchanges.len());
                     return Err(Halt::Error(
                         SpfResult::PermError,
                         SpfError::TooManyMxRecords { domain: target },
@@ -988,7 +1050,7 @@ impl Run<'_> {
                     let Some(answer) = answer else {
                         return Err(Halt::Blocked);
                     };
-                    if answer == Answer::TempFail {
+                    if *answer == Answer::TempFail {
                         return Err(dns_error(name, kind));
                     }
                     if answer
@@ -997,18 +1059,18 @@ impl Run<'_> {
                         .filter_map(address_of)
                         .any(|a| cidr_match(ip, a, *cidr))
                     {
-                        self.leaf(format!(
+                        trace_leaf!(self, 
                             "{term} ({}): MX {name} has the address",
                             self.lookups_note()
-                        ));
+                        );
                         return Ok(true);
                     }
                 }
-                self.leaf(format!(
+                trace_leaf!(self, 
                     "{term} ({}): MX {} → no match",
                     self.lookups_note(),
                     names.join(", ")
-                ));
+                );
                 Ok(false)
             }
             Mechanism::Ptr(spec) => {
@@ -1020,36 +1082,36 @@ impl Run<'_> {
                 let reverse = reverse_name(ip);
                 let answer = self.lookup(&reverse, QueryKind::Ptr)?;
                 if answer.is_void(QueryKind::Ptr) {
-                    self.leaf(format!(
+                    trace_leaf!(self, 
                         "{term} ({}): no PTR (void) → no match",
                         self.lookups_note()
-                    ));
+                    );
                     self.count_void(term)?;
                     return Ok(false);
                 }
                 let names = self.validated_names()?;
                 let target = normalize_name(&target);
                 let matched = names.iter().any(|n| in_domain(n, &target));
-                self.leaf(format!(
+                trace_leaf!(self, 
                     "{term} ({}): validated names [{}] → {}",
                     self.lookups_note(),
                     names.join(", "),
                     if matched { "match" } else { "no match" }
-                ));
+                );
                 Ok(matched)
             }
             Mechanism::Exists(spec) => {
                 self.count_lookup(term)?;
                 let target = self.expand_domain(spec, domain)?;
                 let answer = self.lookup(&target, QueryKind::A)?;
-                if answer == Answer::TempFail {
+                if *answer == Answer::TempFail {
                     return Err(dns_error(&target, QueryKind::A));
                 }
                 if answer.is_void(QueryKind::A) {
-                    self.leaf(format!(
+                    trace_leaf!(self, 
                         "{term} ({}): {target} A (void) → no match",
                         self.lookups_note()
-                    ));
+                    );
                     self.count_void(term)?;
                     return Ok(false);
                 }
@@ -1058,23 +1120,23 @@ impl Run<'_> {
             Mechanism::Include(spec) => {
                 self.count_lookup(term)?;
                 let target = self.expand_domain(spec, domain)?;
-                self.open(format!("{term} ({})", self.lookups_note()));
+                trace_open!(self, "{term} ({})", self.lookups_note());
                 let host = self.check_host(&target, Some("include"));
                 let host = match host {
                     Ok(host) => host,
                     Err(Halt::Error(result, error)) => {
-                        self.close(&format!(" → {result}"));
+                        trace_close!(self, " → {result}");
                         return Err(Halt::Error(result, error));
                     }
                     Err(Halt::Blocked) => return Err(Halt::Blocked),
                 };
                 // s5.2: only pass matches; none was turned into permerror above.
                 let matched = host.result == SpfResult::Pass;
-                self.close(&format!(
+                trace_close!(self, 
                     " → {}: {}",
                     host.result,
                     if matched { "match" } else { "no match" }
-                ));
+                );
                 Ok(matched)
             }
         }
@@ -1086,16 +1148,16 @@ impl Run<'_> {
         target: &str,
         kind: QueryKind,
         cidr: super::parse::DualCidr,
-        term: &str,
+        term: TermText<'_>,
     ) -> Result<bool, Halt> {
         if *answer == Answer::TempFail {
             return Err(dns_error(target, kind));
         }
         if answer.is_void(kind) {
-            self.leaf(format!(
+            trace_leaf!(self, 
                 "{term} ({}): {target} {kind} (void) → no match",
                 self.lookups_note()
-            ));
+            );
             self.count_void(term)?;
             return Ok(false);
         }
@@ -1105,11 +1167,11 @@ impl Run<'_> {
             .iter()
             .filter_map(address_of)
             .any(|a| cidr_match(ip, a, cidr));
-        self.leaf(format!(
+        trace_leaf!(self, 
             "{term} ({}): {target} {kind} → {}",
             self.lookups_note(),
             if matched { "match" } else { "no match" }
-        ));
+        );
         Ok(matched)
     }
 
@@ -1134,8 +1196,31 @@ impl Run<'_> {
             None
         };
         let expanded = parsed.expand(&self.vars(domain, validated.as_deref()));
-        self.leaf(format!("exp={spec}: {expanded:?}"));
+        trace_leaf!(self, "exp={spec}: {expanded:?}");
         Ok(Some(expanded))
+    }
+}
+
+/// A term as written, formatted only when needed (the trace, an error, the match).
+#[derive(Clone, Copy)]
+struct TermText<'m>(Qualifier, &'m Mechanism);
+
+impl fmt::Display for TermText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 != Qualifier::Pass {
+            write!(f, "{}", self.0)?;
+        }
+        write!(f, "{}", self.1)
+    }
+}
+
+/// `redirect=<domain-spec>`, formatted only when needed.
+#[derive(Clone, Copy)]
+struct RedirectText<'m>(&'m MacroString);
+
+impl fmt::Display for RedirectText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "redirect={}", self.0)
     }
 }
 

@@ -396,7 +396,8 @@ fn parse_term(term: &str, start: usize) -> Result<Term, SpfParseError> {
         None => (Qualifier::Pass, term, 0),
     };
     let name_end = body.find([':', '/']).unwrap_or(body.len());
-    let name = body[..name_end].to_ascii_lowercase();
+    let name = known_mechanism(&body[..name_end])
+        .ok_or_else(|| err(SpfErrorKind::UnknownMechanism, 0))?;
     let rest = &body[name_end..];
     let rest_at = start + body_at + name_end;
     let domain_arg = |required: bool| -> Result<Option<MacroString>, SpfParseError> {
@@ -412,7 +413,7 @@ fn parse_term(term: &str, start: usize) -> Result<Term, SpfParseError> {
             None => Err(err(SpfErrorKind::UnexpectedArgument, body_at + name_end)),
         }
     };
-    let mechanism = match name.as_str() {
+    let mechanism = match name {
         "all" => {
             if !rest.is_empty() {
                 return Err(err(SpfErrorKind::UnexpectedArgument, body_at + name_end));
@@ -467,6 +468,13 @@ fn parse_term(term: &str, start: usize) -> Result<Term, SpfParseError> {
         _ => return Err(err(SpfErrorKind::UnknownMechanism, 0)),
     };
     Ok(Term::Mechanism(qualifier, mechanism))
+}
+
+/// The mechanism's lowercase name, matched without regard to case (RFC 7208 s4.6.1).
+fn known_mechanism(name: &str) -> Option<&'static str> {
+    ["all", "include", "exists", "ptr", "a", "mx", "ip4", "ip6"]
+        .into_iter()
+        .find(|known| name.eq_ignore_ascii_case(known))
 }
 
 /// `"/" ("0" / %x31-39 0*nDIGIT)` with a maximum: the prefix length without its slash.
