@@ -43,7 +43,10 @@ fn tree() -> Vec<(String, String)> {
                 list(1, 20)
             ),
         ),
-        ("_spf1.example.com".into(), format!("v=spf1 {} ~all", list(2, 20))),
+        (
+            "_spf1.example.com".into(),
+            format!("v=spf1 {} ~all", list(2, 20)),
+        ),
         (
             "_spf2.example.com".into(),
             "v=spf1 include:_netblocks.example.com ~all".into(),
@@ -138,7 +141,10 @@ fn bench_spf(c: &mut Criterion) {
     ] {
         // Both agree before they are timed.
         assert_eq!(sansio(&table, ip), SpfResult::Pass);
-        assert_eq!(viaspf_eval(&via_table, &config, ip), viaspf::SpfResult::Pass);
+        assert_eq!(
+            viaspf_eval(&via_table, &config, ip),
+            viaspf::SpfResult::Pass
+        );
         let mut group = c.benchmark_group(format!("spf/{case}"));
         group.bench_function("smtp-sansio", |b| b.iter(|| sansio(&table, black_box(ip))));
         group.bench_function("viaspf", |b| {

@@ -38,7 +38,10 @@ fn drive(zone: &Zone, ip: IpAddr, sender: &str, choices: &[u8]) -> (SpfOutcome, 
     let mut asked = Vec::new();
     let mut step = 0usize;
     loop {
-        let choice = choices.get(step % choices.len().max(1)).copied().unwrap_or(0);
+        let choice = choices
+            .get(step % choices.len().max(1))
+            .copied()
+            .unwrap_or(0);
         step += 1;
         if pending.is_empty() || choice & 1 == 0 {
             while let Some(q) = spf.poll_query() {
@@ -94,7 +97,13 @@ fn term() -> impl Strategy<Value = String> {
 fn record() -> impl Strategy<Value = String> {
     (
         proptest::collection::vec(term(), 0..6),
-        proptest::sample::select(vec!["", " -all", " ~all", " ?all", " redirect=b.example.com"]),
+        proptest::sample::select(vec![
+            "",
+            " -all",
+            " ~all",
+            " ?all",
+            " redirect=b.example.com",
+        ]),
         proptest::bool::ANY,
     )
         .prop_map(|(terms, end, exp)| {
@@ -113,8 +122,12 @@ fn record() -> impl Strategy<Value = String> {
 
 fn address_answer() -> impl Strategy<Value = Answer> {
     prop_oneof![
-        Just(Answer::records(vec![Rdata::A("192.0.2.200".parse().unwrap())])),
-        Just(Answer::records(vec![Rdata::A("203.0.113.9".parse().unwrap())])),
+        Just(Answer::records(vec![Rdata::A(
+            "192.0.2.200".parse().unwrap()
+        )])),
+        Just(Answer::records(vec![Rdata::A(
+            "203.0.113.9".parse().unwrap()
+        )])),
         Just(Answer::NoData),
         Just(Answer::NxDomain),
         Just(Answer::TempFail),
@@ -133,20 +146,30 @@ fn zone() -> impl Strategy<Value = Zone> {
                 if let Some(r) = &records[i] {
                     zone.txt(name, r);
                 }
-                zone.0.insert(((*name).to_owned(), QueryKind::A), addresses[i].clone());
+                zone.0
+                    .insert(((*name).to_owned(), QueryKind::A), addresses[i].clone());
             }
             zone.0.insert(
                 ("example.com".to_owned(), QueryKind::Mx),
                 Answer::records(vec![
-                    Rdata::Mx { preference: 10, exchange: "mx1.example.com".into() },
-                    Rdata::Mx { preference: 20, exchange: "mx2.example.com".into() },
+                    Rdata::Mx {
+                        preference: 10,
+                        exchange: "mx1.example.com".into(),
+                    },
+                    Rdata::Mx {
+                        preference: 20,
+                        exchange: "mx2.example.com".into(),
+                    },
                 ]),
             );
             zone.txt("why.example.com", "%{i} is not one of %{d}'s servers");
             if ptr {
                 zone.0.insert(
                     ("200.2.0.192.in-addr.arpa".to_owned(), QueryKind::Ptr),
-                    Answer::records(vec![Rdata::Ptr("mx1.example.com".into()), Rdata::Ptr("b.example.com".into())]),
+                    Answer::records(vec![
+                        Rdata::Ptr("mx1.example.com".into()),
+                        Rdata::Ptr("b.example.com".into()),
+                    ]),
                 );
             }
             zone

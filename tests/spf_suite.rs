@@ -166,15 +166,9 @@ impl Zone {
         let mut found = Vec::new();
         for entry in entries {
             match entry {
-                Entry::Timeout => {
-                    if found.is_empty() {
-                        return Answer::TempFail;
-                    }
-                }
-                Entry::TypeTimeout(k) if *k == kind => {
-                    if found.is_empty() {
-                        return Answer::TempFail;
-                    }
+                Entry::Timeout if found.is_empty() => return Answer::TempFail,
+                Entry::TypeTimeout(k) if *k == kind && found.is_empty() => {
+                    return Answer::TempFail;
                 }
                 Entry::Record(Rdata::Cname(target)) if kind != QueryKind::Cname => {
                     return self.resolve_at(target, kind, depth + 1);
@@ -203,7 +197,8 @@ fn show(outcome: &SpfOutcome) -> String {
 /// Runs one suite file: (passed, total, failures).
 fn run_file(path: &Path) -> (usize, usize, Vec<Failure>) {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let docs = YamlLoader::load_from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let docs =
+        YamlLoader::load_from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut total = 0;
     let mut failures = Vec::new();
     for doc in &docs {

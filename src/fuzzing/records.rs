@@ -21,10 +21,9 @@ pub fn records(data: &[u8]) {
             round_trip(text, StsPolicy::parse, |e| e.offset);
             if let Ok(policy) = StsPolicy::parse(text) {
                 for pattern in &policy.mx {
-                    let host = pattern.strip_prefix("*.").map_or_else(
-                        || pattern.clone(),
-                        |suffix| format!("x.{suffix}"),
-                    );
+                    let host = pattern
+                        .strip_prefix("*.")
+                        .map_or_else(|| pattern.clone(), |suffix| format!("x.{suffix}"));
                     assert!(mx_pattern_matches(pattern, &host), "{pattern} vs {host}");
                 }
             }

@@ -68,7 +68,10 @@ impl FuzzZone {
                     continue;
                 }
                 "NODATA" => continue,
-                "TXT" => (QueryKind::Txt, Rdata::Txt(value.split('|').map(|s| s.as_bytes().to_vec()).collect())),
+                "TXT" => (
+                    QueryKind::Txt,
+                    Rdata::Txt(value.split('|').map(|s| s.as_bytes().to_vec()).collect()),
+                ),
                 "A" => match value.parse() {
                     Ok(a) => (QueryKind::A, Rdata::A(a)),
                     Err(_) => continue,
@@ -90,7 +93,10 @@ impl FuzzZone {
                 "PTR" => (QueryKind::Ptr, Rdata::Ptr(value.to_owned())),
                 _ => continue,
             };
-            zone.records.entry((name, record.0)).or_default().push(record.1);
+            zone.records
+                .entry((name, record.0))
+                .or_default()
+                .push(record.1);
         }
         (zone, ip, sender)
     }
@@ -142,7 +148,12 @@ pub fn max_queries(lookups: u32) -> usize {
     1 + lookups * 11 + 11 + 1
 }
 
-fn run(zone: &FuzzZone, ip: IpAddr, sender: &str, reverse: bool) -> crate::records::spf::SpfOutcome {
+fn run(
+    zone: &FuzzZone,
+    ip: IpAddr,
+    sender: &str,
+    reverse: bool,
+) -> crate::records::spf::SpfOutcome {
     let mut spf = SpfEvaluation::new(ip, sender, "helo.example.org");
     let mut rounds = 0;
     while !spf.is_finished() {
@@ -152,7 +163,10 @@ fn run(zone: &FuzzZone, ip: IpAddr, sender: &str, reverse: bool) -> crate::recor
         while let Some(q) = spf.poll_query() {
             batch.push(q);
         }
-        assert!(!batch.is_empty() || spf.is_finished(), "stalled with nothing to ask");
+        assert!(
+            !batch.is_empty() || spf.is_finished(),
+            "stalled with nothing to ask"
+        );
         if reverse {
             batch.reverse();
         }

@@ -50,8 +50,10 @@ impl TlsaRecord {
         let selector = number("selector is not a number from 0 to 255")?;
         let matching = number("matching type is not a number from 0 to 255")?;
         let hex: String = fields.collect();
-        if hex.is_empty() || hex.len() % 2 != 0 {
-            return Err(TlsaParseError("association data is not an even number of hex digits"));
+        if hex.is_empty() || !hex.len().is_multiple_of(2) {
+            return Err(TlsaParseError(
+                "association data is not an even number of hex digits",
+            ));
         }
         let mut data = Vec::with_capacity(hex.len() / 2);
         for pair in hex.as_bytes().chunks(2) {
@@ -104,7 +106,11 @@ pub fn tlsa_name(host: &str, port: u16) -> String {
 }
 
 /// `dane_unsigned` when TLSA records came in an answer that was not DNSSEC-authenticated.
-pub fn check_authenticated(host: &str, records: &[TlsaRecord], authenticated: bool) -> Option<Diagnosis> {
+pub fn check_authenticated(
+    host: &str,
+    records: &[TlsaRecord],
+    authenticated: bool,
+) -> Option<Diagnosis> {
     (!records.is_empty() && !authenticated).then(|| {
         Diagnosis::from_record(
             DiagnosisClass::DaneUnsigned,
@@ -202,9 +208,7 @@ mod matching {
         if records.is_empty() {
             return None;
         }
-        let any = records
-            .iter()
-            .any(|r| r.matches(chain).unwrap_or(false));
+        let any = records.iter().any(|r| r.matches(chain).unwrap_or(false));
         (!any).then(|| {
             let shown: Vec<String> = records.iter().map(ToString::to_string).collect();
             Diagnosis::from_record(
@@ -278,9 +282,12 @@ mod tests {
         let other = rcgen::generate_simple_self_signed(vec!["x.example".to_owned()]).unwrap();
         let chain2 = vec![other.cert.der().to_vec(), der.clone()];
         assert_eq!(r311.matches(&chain2), Ok(false));
-        let r211 = TlsaRecord { usage: 2, ..r311.clone() };
+        let r211 = TlsaRecord {
+            usage: 2,
+            ..r311.clone()
+        };
         assert_eq!(r211.matches(&chain2), Ok(true));
-        assert!(check_chain("mx.example.com", &[r311.clone()], &chain2).is_some());
+        assert!(check_chain("mx.example.com", std::slice::from_ref(&r311), &chain2).is_some());
         assert!(check_chain("mx.example.com", &[r311], &chain).is_none());
         assert!(subject_public_key_info(b"\x30\x03\x02\x01\x01").is_none());
     }

@@ -260,7 +260,11 @@ impl fmt::Display for DkimKey {
 
 /// The name of a selector's key record: `<selector>._domainkey.<domain>`.
 pub fn key_name(selector: &str, domain: &str) -> String {
-    format!("{}._domainkey.{}", normalize_name(selector), normalize_name(domain))
+    format!(
+        "{}._domainkey.{}",
+        normalize_name(selector),
+        normalize_name(domain)
+    )
 }
 
 /// What the key at a selector is, and what is wrong with it.
@@ -318,7 +322,10 @@ pub fn check_key(selector: &str, domain: &str, answer: &Answer) -> DkimReport {
                 DiagnosisClass::DkimSyntaxError,
                 rule,
                 None,
-                format!("{name} has {} key records; verifiers may pick either", many.len()),
+                format!(
+                    "{name} has {} key records; verifiers may pick either",
+                    many.len()
+                ),
             ));
             many[0].clone()
         }
@@ -342,7 +349,12 @@ pub fn check_key(selector: &str, domain: &str, answer: &Answer) -> DkimReport {
                 PublicKey::Rsa { bits } if bits < 2048 => {
                     let detail = format!("{name}: RSA key of {bits} bits");
                     report.diagnoses.push(if bits < 1024 {
-                        Diagnosis::from_record(DiagnosisClass::DkimKeyWeak, rule, Some(&text), detail)
+                        Diagnosis::from_record(
+                            DiagnosisClass::DkimKeyWeak,
+                            rule,
+                            Some(&text),
+                            detail,
+                        )
                     } else {
                         Diagnosis::from_record_with_severity(
                             DiagnosisClass::DkimKeyWeak,
@@ -383,11 +395,16 @@ mod tests {
         assert_eq!(key.public_key, PublicKey::Rsa { bits: 1024 });
         assert_eq!(DkimKey::parse(&key.to_string()).unwrap(), key);
         // RFC 8463 Appendix A.
-        let ed = DkimKey::parse("v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=").unwrap();
+        let ed =
+            DkimKey::parse("v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=")
+                .unwrap();
         assert_eq!(ed.public_key, PublicKey::Ed25519);
         // Split across TXT strings with folding white space inside p=.
         let folded = RFC6376_KEY.replacen("MIGf", "MI Gf", 1);
-        assert_eq!(DkimKey::parse(&folded).unwrap().public_key, PublicKey::Rsa { bits: 1024 });
+        assert_eq!(
+            DkimKey::parse(&folded).unwrap().public_key,
+            PublicKey::Rsa { bits: 1024 }
+        );
     }
 
     #[test]
@@ -417,10 +434,16 @@ mod tests {
         let kind = |t: &str| DkimKey::parse(t).unwrap_err().kind;
         assert_eq!(kind("k=rsa; v=DKIM1; p="), DkimErrorKind::BadVersion);
         assert_eq!(kind("v=DKIM1; k=rsa"), DkimErrorKind::MissingKey);
-        assert_eq!(kind("v=DKIM1; k=dsa; p=AAAA"), DkimErrorKind::UnknownKeyType);
+        assert_eq!(
+            kind("v=DKIM1; k=dsa; p=AAAA"),
+            DkimErrorKind::UnknownKeyType
+        );
         assert_eq!(kind("v=DKIM1; p=!!!"), DkimErrorKind::KeyNotBase64);
         assert_eq!(kind("v=DKIM1; p=AAAA"), DkimErrorKind::InvalidKey);
-        assert_eq!(kind("v=DKIM1; k=ed25519; p=AAAA"), DkimErrorKind::InvalidKey);
+        assert_eq!(
+            kind("v=DKIM1; k=ed25519; p=AAAA"),
+            DkimErrorKind::InvalidKey
+        );
         assert_eq!(kind("v=DKIM1; p=; p="), DkimErrorKind::DuplicateTag);
     }
 
@@ -438,7 +461,9 @@ mod tests {
             [(DiagnosisClass::DkimKeyMissing, DiagnosisSeverity::Permanent)]
         );
         assert_eq!(
-            classes(Answer::records(vec![Rdata::txt(format!("{RFC6376_KEY}; t=y"))])),
+            classes(Answer::records(vec![Rdata::txt(format!(
+                "{RFC6376_KEY}; t=y"
+            ))])),
             [
                 (DiagnosisClass::DkimKeyWeak, DiagnosisSeverity::Warning),
                 (DiagnosisClass::DkimTestingMode, DiagnosisSeverity::Info)
@@ -446,8 +471,14 @@ mod tests {
         );
         assert_eq!(
             classes(Answer::records(vec![Rdata::txt("v=DKIM1; k=foo; p=AAAA")])),
-            [(DiagnosisClass::DkimSyntaxError, DiagnosisSeverity::Permanent)]
+            [(
+                DiagnosisClass::DkimSyntaxError,
+                DiagnosisSeverity::Permanent
+            )]
         );
-        assert_eq!(key_name("Sel", "Example.COM."), "sel._domainkey.example.com");
+        assert_eq!(
+            key_name("Sel", "Example.COM."),
+            "sel._domainkey.example.com"
+        );
     }
 }

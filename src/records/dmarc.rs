@@ -80,7 +80,11 @@ pub struct ReportUri {
 impl ReportUri {
     /// The domain of a `mailto:` destination.
     pub fn mailto_domain(&self) -> Option<String> {
-        let rest = self.uri.get(..7)?.eq_ignore_ascii_case("mailto:").then(|| &self.uri[7..])?;
+        let rest = self
+            .uri
+            .get(..7)?
+            .eq_ignore_ascii_case("mailto:")
+            .then(|| &self.uri[7..])?;
         let address = rest.split('?').next()?;
         let (_, domain) = address.rsplit_once('@')?;
         (!domain.is_empty()).then(|| normalize_name(domain))
@@ -166,14 +170,10 @@ pub fn is_dmarc_record(text: &str) -> bool {
         return false;
     };
     name.trim() == "v"
-        && rest
-            .trim_start()
-            .get(..6)
-            .is_some_and(|v| v == "DMARC1")
-        && rest
-            .trim_start()
-            .get(6..)
-            .is_some_and(|after| after.trim_start().is_empty() || after.trim_start().starts_with(';'))
+        && rest.trim_start().get(..6).is_some_and(|v| v == "DMARC1")
+        && rest.trim_start().get(6..).is_some_and(|after| {
+            after.trim_start().is_empty() || after.trim_start().starts_with(';')
+        })
 }
 
 impl DmarcRecord {
@@ -214,7 +214,13 @@ impl DmarcRecord {
         })?;
         match tags.first() {
             Some(v) if v.name == "v" && v.value == "DMARC1" => {}
-            _ => return Err(err(DmarcErrorKind::NotDmarc, text.get(..8).unwrap_or(text), 0)),
+            _ => {
+                return Err(err(
+                    DmarcErrorKind::NotDmarc,
+                    text.get(..8).unwrap_or(text),
+                    0,
+                ));
+            }
         }
         let mut record = DmarcRecord::default();
         for tag in &tags[1..] {
@@ -641,7 +647,10 @@ impl DmarcCheck {
                     DiagnosisClass::DmarcMultipleRecords,
                     "dmarc:record",
                     Some(&texts.join(" | ")),
-                    format!("_dmarc.{name} has {} DMARC records: receivers apply none", texts.len()),
+                    format!(
+                        "_dmarc.{name} has {} DMARC records: receivers apply none",
+                        texts.len()
+                    ),
                 )),
                 Found::Invalid(text, e) => diagnoses.push(Diagnosis::from_record(
                     DiagnosisClass::DmarcSyntaxError,
@@ -663,7 +672,10 @@ impl DmarcCheck {
             effective = if at_domain {
                 record.policy.or(Some(Policy::None))
             } else {
-                record.subdomain_policy.or(record.policy).or(Some(Policy::None))
+                record
+                    .subdomain_policy
+                    .or(record.policy)
+                    .or(Some(Policy::None))
             };
             match record.policy {
                 None => diagnoses.push(Diagnosis::from_record(
@@ -681,16 +693,19 @@ impl DmarcCheck {
                 Some(_) => {}
             }
             let p = record.policy.unwrap_or(Policy::None);
-            for (tag, sub) in [("sp", record.subdomain_policy), ("np", record.nonexistent_policy)] {
-                if let Some(sub) = sub {
-                    if sub < p {
-                        diagnoses.push(Diagnosis::from_record(
-                            DiagnosisClass::DmarcSubdomainPolicyWeaker,
-                            rule,
-                            Some(text),
-                            format!("{tag}={} is weaker than p={}", sub.as_str(), p.as_str()),
-                        ));
-                    }
+            for (tag, sub) in [
+                ("sp", record.subdomain_policy),
+                ("np", record.nonexistent_policy),
+            ] {
+                if let Some(sub) = sub
+                    && sub < p
+                {
+                    diagnoses.push(Diagnosis::from_record(
+                        DiagnosisClass::DmarcSubdomainPolicyWeaker,
+                        rule,
+                        Some(text),
+                        format!("{tag}={} is weaker than p={}", sub.as_str(), p.as_str()),
+                    ));
                 }
             }
             if record.rua.is_empty() {
@@ -732,7 +747,12 @@ impl DmarcCheck {
                 format!(
                     "no valid v=DMARC1 record at _dmarc.{} nor up the tree ({})",
                     self.domain,
-                    self.names.iter().skip(1).cloned().collect::<Vec<_>>().join(", ")
+                    self.names
+                        .iter()
+                        .skip(1)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ));
         }
@@ -836,7 +856,8 @@ mod tests {
             let r = DmarcRecord::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
             assert_eq!(DmarcRecord::parse(&r.to_string()).unwrap(), r, "{text}");
         }
-        let r = DmarcRecord::parse("v=DMARC1; p=quarantine; rua=mailto:a@b.example!10m; pct=25").unwrap();
+        let r = DmarcRecord::parse("v=DMARC1; p=quarantine; rua=mailto:a@b.example!10m; pct=25")
+            .unwrap();
         assert_eq!(r.rua[0].max_size.as_deref(), Some("10m"));
         assert_eq!(r.pct, Some(25));
         assert_eq!(r.removed_tags(), ["pct"]);
@@ -848,11 +869,26 @@ mod tests {
         assert_eq!(kind("p=none; v=DMARC1"), DmarcErrorKind::NotDmarc);
         assert_eq!(kind("v=DMARC2; p=none"), DmarcErrorKind::NotDmarc);
         assert_eq!(kind("v=DMARC1; p=block"), DmarcErrorKind::InvalidValue);
-        assert_eq!(kind("v=DMARC1; rua=mailto:a@b.c"), DmarcErrorKind::MissingPolicy);
-        assert_eq!(kind("v=DMARC1; p=none; p=reject"), DmarcErrorKind::DuplicateTag);
-        assert_eq!(kind("v=DMARC1; p=none; pct=101"), DmarcErrorKind::InvalidValue);
-        assert_eq!(kind("v=DMARC1; p=none; rua=dmarc@example.com"), DmarcErrorKind::InvalidValue);
-        assert_eq!(kind("v=DMARC1; p=none; adkim=x"), DmarcErrorKind::InvalidValue);
+        assert_eq!(
+            kind("v=DMARC1; rua=mailto:a@b.c"),
+            DmarcErrorKind::MissingPolicy
+        );
+        assert_eq!(
+            kind("v=DMARC1; p=none; p=reject"),
+            DmarcErrorKind::DuplicateTag
+        );
+        assert_eq!(
+            kind("v=DMARC1; p=none; pct=101"),
+            DmarcErrorKind::InvalidValue
+        );
+        assert_eq!(
+            kind("v=DMARC1; p=none; rua=dmarc@example.com"),
+            DmarcErrorKind::InvalidValue
+        );
+        assert_eq!(
+            kind("v=DMARC1; p=none; adkim=x"),
+            DmarcErrorKind::InvalidValue
+        );
         assert_eq!(kind("v=DMARC1; p=none; junk"), DmarcErrorKind::TagSyntax);
         let e = DmarcRecord::parse("v=DMARC1; p=none; sp=maybe").unwrap_err();
         assert_eq!((e.tag.as_str(), e.offset), ("sp", 21));
@@ -861,7 +897,15 @@ mod tests {
 
     #[test]
     fn tree_walk() {
-        assert_eq!(tree_walk_names("a.mail.example.com"), ["a.mail.example.com", "mail.example.com", "example.com", "com"]);
+        assert_eq!(
+            tree_walk_names("a.mail.example.com"),
+            [
+                "a.mail.example.com",
+                "mail.example.com",
+                "example.com",
+                "com"
+            ]
+        );
         let long = tree_walk_names("a.b.c.d.e.f.g.h.i.example.com");
         assert_eq!(long.len(), 8);
         assert_eq!(long[1], "e.f.g.h.i.example.com");
@@ -893,21 +937,40 @@ mod tests {
 
         let r = run(
             "example.com",
-            &[("_dmarc.example.com", "v=DMARC1; p=none; pct=50"), ("_dmarc.example.com", "v=DMARC1; p=reject")],
+            &[
+                ("_dmarc.example.com", "v=DMARC1; p=none; pct=50"),
+                ("_dmarc.example.com", "v=DMARC1; p=reject"),
+            ],
         );
-        assert_eq!(classes(&r), [DiagnosisClass::DmarcMultipleRecords, DiagnosisClass::DmarcMissing]);
-
-        let r = run("example.com", &[("_dmarc.example.com", "v=DMARC1; p=none; pct=50")]);
         assert_eq!(
             classes(&r),
-            [DiagnosisClass::DmarcPolicyNone, DiagnosisClass::DmarcNoReports, DiagnosisClass::DmarcRemovedTags]
+            [
+                DiagnosisClass::DmarcMultipleRecords,
+                DiagnosisClass::DmarcMissing
+            ]
+        );
+
+        let r = run(
+            "example.com",
+            &[("_dmarc.example.com", "v=DMARC1; p=none; pct=50")],
+        );
+        assert_eq!(
+            classes(&r),
+            [
+                DiagnosisClass::DmarcPolicyNone,
+                DiagnosisClass::DmarcNoReports,
+                DiagnosisClass::DmarcRemovedTags
+            ]
         );
 
         // An authorized external destination gives no diagnosis.
         let r = run(
             "example.com",
             &[
-                ("_dmarc.example.com", "v=DMARC1; p=reject; rua=mailto:r@reports.example.net"),
+                (
+                    "_dmarc.example.com",
+                    "v=DMARC1; p=reject; rua=mailto:r@reports.example.net",
+                ),
                 ("example.com._report._dmarc.reports.example.net", "v=DMARC1"),
             ],
         );
@@ -916,20 +979,53 @@ mod tests {
         // psd=y at the TLD: the organizational domain is one label below it.
         let r = run(
             "a.b.example.org",
-            &[("_dmarc.org", "v=DMARC1; p=reject; psd=y"), ("_dmarc.b.example.org", "v=DMARC1; p=reject; rua=mailto:x@b.example.org")],
+            &[
+                ("_dmarc.org", "v=DMARC1; p=reject; psd=y"),
+                (
+                    "_dmarc.b.example.org",
+                    "v=DMARC1; p=reject; rua=mailto:x@b.example.org",
+                ),
+            ],
         );
         assert_eq!(r.organizational_domain, "example.org");
         assert_eq!(r.policy_domain.as_deref(), Some("b.example.org"));
 
-        let r = run("example.com", &[("_dmarc.example.com", "v=DMARC1; p=bogus")]);
-        assert_eq!(classes(&r), [DiagnosisClass::DmarcSyntaxError, DiagnosisClass::DmarcMissing]);
+        let r = run(
+            "example.com",
+            &[("_dmarc.example.com", "v=DMARC1; p=bogus")],
+        );
+        assert_eq!(
+            classes(&r),
+            [
+                DiagnosisClass::DmarcSyntaxError,
+                DiagnosisClass::DmarcMissing
+            ]
+        );
     }
 
     #[test]
     fn alignment() {
         let r = DmarcRecord::parse("v=DMARC1; p=reject; adkim=s").unwrap();
-        assert!(dmarc_passes(&r, "example.com", "example.com", Some("mail.example.com"), &[]));
-        assert!(!dmarc_passes(&r, "example.com", "example.com", None, &["mail.example.com"]));
-        assert!(dmarc_passes(&r, "example.com", "example.com", None, &["example.com"]));
+        assert!(dmarc_passes(
+            &r,
+            "example.com",
+            "example.com",
+            Some("mail.example.com"),
+            &[]
+        ));
+        assert!(!dmarc_passes(
+            &r,
+            "example.com",
+            "example.com",
+            None,
+            &["mail.example.com"]
+        ));
+        assert!(dmarc_passes(
+            &r,
+            "example.com",
+            "example.com",
+            None,
+            &["example.com"]
+        ));
     }
 }

@@ -186,7 +186,8 @@ impl DnsblCheck {
                 for (zone, listing) in &listings {
                     match listing {
                         Listing::Listed { codes, reason } => {
-                            let codes: Vec<String> = codes.iter().map(ToString::to_string).collect();
+                            let codes: Vec<String> =
+                                codes.iter().map(ToString::to_string).collect();
                             diagnoses.push(Diagnosis::from_record(
                                 DiagnosisClass::DnsblListed,
                                 "dnsbl",
@@ -248,9 +249,20 @@ mod tests {
     fn codes() {
         assert_eq!(interpret(&Answer::NxDomain), Listing::NotListed);
         assert!(matches!(interpret(&a("127.0.0.2")), Listing::Listed { .. }));
-        assert!(matches!(interpret(&a("127.0.0.11")), Listing::Listed { .. }));
-        for refused in ["127.255.255.252", "127.255.255.254", "127.255.255.255", "127.0.0.1"] {
-            assert!(matches!(interpret(&a(refused)), Listing::Refused { .. }), "{refused}");
+        assert!(matches!(
+            interpret(&a("127.0.0.11")),
+            Listing::Listed { .. }
+        ));
+        for refused in [
+            "127.255.255.252",
+            "127.255.255.254",
+            "127.255.255.255",
+            "127.0.0.1",
+        ] {
+            assert!(
+                matches!(interpret(&a(refused)), Listing::Refused { .. }),
+                "{refused}"
+            );
         }
         assert_eq!(interpret(&a("192.0.2.1")), Listing::Unknown);
         assert_eq!(

@@ -66,7 +66,9 @@ pub(crate) fn semicolon_fields(text: &str) -> Result<Vec<(&str, &str, usize)>, S
 }
 
 fn is_ext_name(name: &str) -> bool {
-    name.as_bytes().first().is_some_and(u8::is_ascii_alphanumeric)
+    name.as_bytes()
+        .first()
+        .is_some_and(u8::is_ascii_alphanumeric)
         && name.len() <= 32
         && name
             .bytes()
@@ -214,7 +216,9 @@ impl StsPolicy {
                         .then(|| value.parse().ok())
                         .flatten()
                         .filter(|a| *a <= 31_557_600)
-                        .ok_or_else(|| err("max_age is not a number up to 31557600", value, start))?;
+                        .ok_or_else(|| {
+                            err("max_age is not a number up to 31557600", value, start)
+                        })?;
                     max_age = Some(age);
                 }
                 "mx" => {
@@ -314,12 +318,20 @@ pub struct MtaStsReport {
 
 /// The policy URL for a domain (RFC 8461 s3.3).
 pub fn policy_url(domain: &str) -> String {
-    format!("https://mta-sts.{}/.well-known/mta-sts.txt", normalize_name(domain))
+    format!(
+        "https://mta-sts.{}/.well-known/mta-sts.txt",
+        normalize_name(domain)
+    )
 }
 
 /// Judges a domain's MTA-STS: the answer to `_mta-sts.<domain>` TXT, the policy fetch, and the
 /// domain's MX hosts (each must match a pattern, s4.1).
-pub fn check_mta_sts(domain: &str, txt: &Answer, fetch: &PolicyFetch, mx_hosts: &[String]) -> MtaStsReport {
+pub fn check_mta_sts(
+    domain: &str,
+    txt: &Answer,
+    fetch: &PolicyFetch,
+    mx_hosts: &[String],
+) -> MtaStsReport {
     let rule = "mta-sts";
     let mut report = MtaStsReport {
         record: None,
@@ -355,7 +367,10 @@ pub fn check_mta_sts(domain: &str, txt: &Answer, fetch: &PolicyFetch, mx_hosts: 
             DiagnosisClass::MtaStsSyntaxError,
             rule,
             Some(&many.join(" | ")),
-            format!("_mta-sts.{domain} has {} v=STSv1 records (s3.1: then none applies)", many.len()),
+            format!(
+                "_mta-sts.{domain} has {} v=STSv1 records (s3.1: then none applies)",
+                many.len()
+            ),
         )),
     }
     match fetch {
@@ -420,7 +435,10 @@ mod tests {
         assert!(StsPolicy::parse("version: STSv1\nmode: none\nmax_age: 86400\n").is_ok());
         assert!(StsPolicy::parse("version: STSv1\nmode: enforce\nmax_age: 86400\n").is_err());
         assert!(StsPolicy::parse("version: STSv1\nmode: strict\nmx: a.b\nmax_age: 1\n").is_err());
-        assert!(StsPolicy::parse("version: STSv1\nmode: enforce\nmx: a.b\nmax_age: 31557601\n").is_err());
+        assert!(
+            StsPolicy::parse("version: STSv1\nmode: enforce\nmx: a.b\nmax_age: 31557601\n")
+                .is_err()
+        );
         assert!(StsPolicy::parse("mode: enforce\nmx: a.b\nmax_age: 1\n").is_err());
         assert!(mx_pattern_matches("*.Example.com", "MX1.example.com."));
         assert!(!mx_pattern_matches("*.example.com", "example.com"));
@@ -431,13 +449,39 @@ mod tests {
     #[test]
     fn checks() {
         let txt = Answer::records(vec![Rdata::txt("v=STSv1; id=1")]);
-        let policy = PolicyFetch::Fetched("version: STSv1\r\nmode: testing\r\nmx: *.example.com\r\nmax_age: 86400\r\n".into());
-        let r = check_mta_sts("example.com", &txt, &policy, &["mx1.example.com".into(), "mx.other.net".into()]);
+        let policy = PolicyFetch::Fetched(
+            "version: STSv1\r\nmode: testing\r\nmx: *.example.com\r\nmax_age: 86400\r\n".into(),
+        );
+        let r = check_mta_sts(
+            "example.com",
+            &txt,
+            &policy,
+            &["mx1.example.com".into(), "mx.other.net".into()],
+        );
         let classes: Vec<_> = r.diagnoses.iter().map(|d| d.class()).collect();
-        assert_eq!(classes, [DiagnosisClass::MtaStsTesting, DiagnosisClass::MtaStsMxMismatch]);
-        let r = check_mta_sts("example.com", &Answer::NxDomain, &PolicyFetch::NotFetched, &[]);
+        assert_eq!(
+            classes,
+            [
+                DiagnosisClass::MtaStsTesting,
+                DiagnosisClass::MtaStsMxMismatch
+            ]
+        );
+        let r = check_mta_sts(
+            "example.com",
+            &Answer::NxDomain,
+            &PolicyFetch::NotFetched,
+            &[],
+        );
         assert_eq!(r.diagnoses[0].class(), DiagnosisClass::MtaStsMissing);
-        let r = check_mta_sts("example.com", &txt, &PolicyFetch::Failed("certificate expired".into()), &[]);
-        assert_eq!(r.diagnoses[0].class(), DiagnosisClass::MtaStsPolicyUnavailable);
+        let r = check_mta_sts(
+            "example.com",
+            &txt,
+            &PolicyFetch::Failed("certificate expired".into()),
+            &[],
+        );
+        assert_eq!(
+            r.diagnoses[0].class(),
+            DiagnosisClass::MtaStsPolicyUnavailable
+        );
     }
 }

@@ -111,7 +111,10 @@ impl MxCheck {
                     Rdata::Mx {
                         preference,
                         exchange,
-                    } => Some((*preference, exchange.trim_end_matches('.').to_ascii_lowercase())),
+                    } => Some((
+                        *preference,
+                        exchange.trim_end_matches('.').to_ascii_lowercase(),
+                    )),
                     _ => None,
                 })
                 .collect();
@@ -140,7 +143,10 @@ impl MxCheck {
                         DiagnosisClass::NullMx,
                         rule,
                         None,
-                        format!("{} publishes a null MX (0 .): it accepts no mail", self.domain),
+                        format!(
+                            "{} publishes a null MX (0 .): it accepts no mail",
+                            self.domain
+                        ),
                     )
                 } else {
                     Diagnosis::from_record(
@@ -186,8 +192,17 @@ impl MxCheck {
                 });
                 continue;
             }
-            let get = |kind| self.book.get(&exchange, kind).cloned().unwrap_or(Answer::TempFail);
-            let (a, aaaa, cname) = (get(QueryKind::A), get(QueryKind::Aaaa), get(QueryKind::Cname));
+            let get = |kind| {
+                self.book
+                    .get(&exchange, kind)
+                    .cloned()
+                    .unwrap_or(Answer::TempFail)
+            };
+            let (a, aaaa, cname) = (
+                get(QueryKind::A),
+                get(QueryKind::Aaaa),
+                get(QueryKind::Cname),
+            );
             let addresses: Vec<IpAddr> = a
                 .rdata()
                 .iter()
@@ -207,7 +222,11 @@ impl MxCheck {
                     "MX {preference} {exchange} is an alias (CNAME to {target}); RFC 2181 s10.3 forbids it"
                 )));
             } else if addresses.is_empty() && a != Answer::TempFail && aaaa != Answer::TempFail {
-                let why = if a == Answer::NxDomain { "does not exist" } else { "has no A or AAAA record" };
+                let why = if a == Answer::NxDomain {
+                    "does not exist"
+                } else {
+                    "has no A or AAAA record"
+                };
                 diagnoses.push(invalid(format!("MX {preference} {exchange} {why}")));
             }
             hosts.push(MxHost {
@@ -268,14 +287,30 @@ mod tests {
         let r = run(&[("example.com", QueryKind::Mx, Answer::NoData)]);
         assert_eq!(r.diagnoses[0].class(), DiagnosisClass::MxMissing);
         let r = run(&[
-            ("example.com", QueryKind::Mx, Answer::records(vec![mx("alias.example.com"), mx("gone.example.com")])),
-            ("alias.example.com", QueryKind::Cname, Answer::records(vec![Rdata::Cname("mx.example.net".into())])),
-            ("alias.example.com", QueryKind::A, Answer::records(vec![Rdata::A("192.0.2.1".parse().unwrap())])),
+            (
+                "example.com",
+                QueryKind::Mx,
+                Answer::records(vec![mx("alias.example.com"), mx("gone.example.com")]),
+            ),
+            (
+                "alias.example.com",
+                QueryKind::Cname,
+                Answer::records(vec![Rdata::Cname("mx.example.net".into())]),
+            ),
+            (
+                "alias.example.com",
+                QueryKind::A,
+                Answer::records(vec![Rdata::A("192.0.2.1".parse().unwrap())]),
+            ),
         ]);
         assert_eq!(r.diagnoses.len(), 2, "{:?}", r.diagnoses);
         assert!(r.diagnoses[0].detail().unwrap().contains("CNAME"));
         assert!(r.diagnoses[1].detail().unwrap().contains("does not exist"));
-        let r = run(&[("example.com", QueryKind::Mx, Answer::records(vec![mx("."), mx("mx.example.com")]))]);
+        let r = run(&[(
+            "example.com",
+            QueryKind::Mx,
+            Answer::records(vec![mx("."), mx("mx.example.com")]),
+        )]);
         assert_eq!(r.diagnoses[0].class(), DiagnosisClass::MxTargetInvalid);
     }
 }

@@ -224,7 +224,10 @@ pub trait Lookups {
 /// query goes to `resolve` as it is polled.
 ///
 /// A machine that stops asking before it is finished (a caller bug) ends the loop too.
-pub fn resolve_with<M: Lookups + ?Sized>(machine: &mut M, mut resolve: impl FnMut(&Query) -> Answer) {
+pub fn resolve_with<M: Lookups + ?Sized>(
+    machine: &mut M,
+    mut resolve: impl FnMut(&Query) -> Answer,
+) {
     loop {
         let mut batch = Vec::new();
         while let Some(query) = machine.poll_query() {
@@ -411,10 +414,16 @@ mod tests {
         book.need("example.com", QueryKind::Txt);
         let q = book.poll().unwrap();
         assert!(book.poll().is_none());
-        assert_eq!(book.answer(QueryId(99), Answer::NoData), Err(UnknownQuery(QueryId(99))));
+        assert_eq!(
+            book.answer(QueryId(99), Answer::NoData),
+            Err(UnknownQuery(QueryId(99)))
+        );
         book.answer(q.id, Answer::NxDomain).unwrap();
         assert_eq!(book.answer(q.id, Answer::NoData), Err(UnknownQuery(q.id)));
-        assert_eq!(book.get("example.com", QueryKind::Txt), Some(&Answer::NxDomain));
+        assert_eq!(
+            book.get("example.com", QueryKind::Txt),
+            Some(&Answer::NxDomain)
+        );
         book.need("example.com", QueryKind::Txt);
         assert!(book.poll().is_none());
     }

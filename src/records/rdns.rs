@@ -89,7 +89,11 @@ impl FcrdnsCheck {
         }
         let rule = "fcrdns";
         let Some(names) = self.names.clone() else {
-            let answer = self.book.get(&reverse, QueryKind::Ptr).cloned().unwrap_or(Answer::TempFail);
+            let answer = self
+                .book
+                .get(&reverse, QueryKind::Ptr)
+                .cloned()
+                .unwrap_or(Answer::TempFail);
             let names: Vec<String> = answer
                 .rdata()
                 .iter()
@@ -146,17 +150,23 @@ impl FcrdnsCheck {
                 DiagnosisClass::FcrdnsMismatch,
                 rule,
                 None,
-                format!("no PTR name of {ip} ({}) resolves back to it", names.join(", ")),
+                format!(
+                    "no PTR name of {ip} ({}) resolves back to it",
+                    names.join(", ")
+                ),
             ));
-        } else if let Some(helo) = &self.helo {
-            if !confirmed.contains(helo) {
-                diagnoses.push(Diagnosis::from_record(
-                    DiagnosisClass::FcrdnsMismatch,
-                    rule,
-                    None,
-                    format!("the server calls itself {helo}, but {ip}'s confirmed name is {}", confirmed.join(", ")),
-                ));
-            }
+        } else if let Some(helo) = &self.helo
+            && !confirmed.contains(helo)
+        {
+            diagnoses.push(Diagnosis::from_record(
+                DiagnosisClass::FcrdnsMismatch,
+                rule,
+                None,
+                format!(
+                    "the server calls itself {helo}, but {ip}'s confirmed name is {}",
+                    confirmed.join(", ")
+                ),
+            ));
         }
         self.report = Some(FcrdnsReport {
             ip,
@@ -194,7 +204,10 @@ mod tests {
         let ip: IpAddr = "2001:db8::25".parse().unwrap();
         let mut check = FcrdnsCheck::new(ip, None);
         resolve_with(&mut check, |_| Answer::NxDomain);
-        assert_eq!(check.report().unwrap().diagnoses[0].class(), DiagnosisClass::FcrdnsMissing);
+        assert_eq!(
+            check.report().unwrap().diagnoses[0].class(),
+            DiagnosisClass::FcrdnsMissing
+        );
         let mut check = FcrdnsCheck::new(ip, Some("mx.example.com"));
         resolve_with(&mut check, |q| match q.kind {
             QueryKind::Ptr => Answer::records(vec![Rdata::Ptr("host-25.provider.example.".into())]),

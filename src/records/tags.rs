@@ -95,12 +95,24 @@ mod tests {
             tags.iter().map(|t| (t.name, t.value)).collect::<Vec<_>>(),
             [("v", "DKIM1"), ("k", "rsa"), ("p", "AB CD")]
         );
-        assert_eq!(&"v=DKIM1; k=rsa;\r\n p=AB CD ;"[tags[2].offset..][..5], "AB CD");
-        assert_eq!(parse_tags("a=1;;b=2").unwrap_err().0, TagFault::MissingEquals);
+        assert_eq!(
+            &"v=DKIM1; k=rsa;\r\n p=AB CD ;"[tags[2].offset..][..5],
+            "AB CD"
+        );
+        assert_eq!(
+            parse_tags("a=1;;b=2").unwrap_err().0,
+            TagFault::MissingEquals
+        );
         assert_eq!(parse_tags("a=1; a=2").unwrap_err().0, TagFault::Duplicate);
         assert_eq!(parse_tags("1a=1").unwrap_err().0, TagFault::InvalidName);
-        assert_eq!(parse_tags("a=\u{7f}").unwrap_err().0, TagFault::InvalidValue);
-        assert_eq!(parse_tags("novalue").unwrap_err().0, TagFault::MissingEquals);
+        assert_eq!(
+            parse_tags("a=\u{7f}").unwrap_err().0,
+            TagFault::InvalidValue
+        );
+        assert_eq!(
+            parse_tags("novalue").unwrap_err().0,
+            TagFault::MissingEquals
+        );
         assert!(parse_tags("a=").unwrap()[0].value.is_empty());
     }
 }

@@ -60,7 +60,9 @@ impl TlsRptRecord {
                 }
                 rua = Some(uris);
             } else if !name.is_empty()
-                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
                 && !value.is_empty()
             {
                 extensions.push((name.to_owned(), value.to_owned()));
@@ -122,7 +124,10 @@ pub fn check_tls_rpt(domain: &str, answer: &Answer) -> (Option<TlsRptRecord>, Ve
                 DiagnosisClass::TlsRptSyntaxError,
                 rule,
                 Some(&many.join(" | ")),
-                format!("_smtp._tls.{domain} has {} records (RFC 8460 s3: then none applies)", many.len()),
+                format!(
+                    "_smtp._tls.{domain} has {} records (RFC 8460 s3: then none applies)",
+                    many.len()
+                ),
             )],
         ),
     }
@@ -135,13 +140,19 @@ mod tests {
 
     #[test]
     fn parse_and_check() {
-        assert!(TlsRptRecord::parse("v=TLSRPTv1; rua=mailto:a@example.com,https://r.example.com/x").is_ok());
+        assert!(
+            TlsRptRecord::parse("v=TLSRPTv1; rua=mailto:a@example.com,https://r.example.com/x")
+                .is_ok()
+        );
         assert!(TlsRptRecord::parse("v=TLSRPTv1").is_err());
         assert!(TlsRptRecord::parse("v=TLSRPTv1; rua=http://r.example.com").is_err());
         assert!(TlsRptRecord::parse("rua=mailto:a@b; v=TLSRPTv1").is_err());
         let (_, d) = check_tls_rpt("example.com", &Answer::NoData);
         assert_eq!(d[0].class(), DiagnosisClass::TlsRptMissing);
-        let (_, d) = check_tls_rpt("example.com", &Answer::records(vec![Rdata::txt("v=TLSRPTv1; rua=ftp://x")]));
+        let (_, d) = check_tls_rpt(
+            "example.com",
+            &Answer::records(vec![Rdata::txt("v=TLSRPTv1; rua=ftp://x")]),
+        );
         assert_eq!(d[0].class(), DiagnosisClass::TlsRptSyntaxError);
     }
 }

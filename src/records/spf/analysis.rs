@@ -102,7 +102,10 @@ impl SpfAnalysis {
 
     /// Analyses records already fetched: `fetch` gives each name's TXT and address answers
     /// (no DNS machine needed; used by benches and fuzzing with a fixture).
-    pub fn analyse_with(domain: &str, mut resolve: impl FnMut(&str, QueryKind) -> Answer) -> SpfReport {
+    pub fn analyse_with(
+        domain: &str,
+        mut resolve: impl FnMut(&str, QueryKind) -> Answer,
+    ) -> SpfReport {
         let mut analysis = SpfAnalysis::new(domain);
         crate::records::resolve_with(&mut analysis, |q| resolve(&q.name, q.kind));
         analysis.report.unwrap_or_else(|| SpfReport {
@@ -399,7 +402,8 @@ impl Walk<'_> {
             match mechanism {
                 Mechanism::Include(spec) => {
                     let Some(target) = spec.as_literal() else {
-                        node.children.push(leaf(format!("{term}: 1 (macro target, not followed)")));
+                        node.children
+                            .push(leaf(format!("{term}: 1 (macro target, not followed)")));
                         self.includes.push(IncludeCount {
                             term,
                             parent: domain.clone(),
@@ -452,7 +456,8 @@ impl Walk<'_> {
                 }
                 Mechanism::Ptr(_) => {
                     self.ptr_seen = true;
-                    node.children.push(leaf(format!("{term}: 1 (RFC 7208 s5.5: do not use)")));
+                    node.children
+                        .push(leaf(format!("{term}: 1 (RFC 7208 s5.5: do not use)")));
                 }
                 Mechanism::All | Mechanism::Ip4 { .. } | Mechanism::Ip6 { .. } => {}
             }
@@ -471,14 +476,12 @@ impl Walk<'_> {
                 let (inner, child, target_text) = self.record(&target, depth + 1, Some("redirect"));
                 self.includes[at].lookups = 1 + inner;
                 lookups += inner;
-                if depth == 0 {
-                    if let Some(target_text) = &target_text {
-                        if let Ok(target_record) = SpfRecord::parse(target_text) {
-                            if target_record.redirect().is_none() {
-                                self.check_all(&target_record, target_text);
-                            }
-                        }
-                    }
+                if depth == 0
+                    && let Some(target_text) = &target_text
+                    && let Ok(target_record) = SpfRecord::parse(target_text)
+                    && target_record.redirect().is_none()
+                {
+                    self.check_all(&target_record, target_text);
                 }
                 node.children.push(TraceNode {
                     text: format!("{term}: {} lookup(s)", 1 + inner),
@@ -491,7 +494,13 @@ impl Walk<'_> {
         (lookups, node, Some(text))
     }
 
-    fn term_leaf(&mut self, node: &mut TraceNode, term: &str, name: Option<String>, void: Option<bool>) {
+    fn term_leaf(
+        &mut self,
+        node: &mut TraceNode,
+        term: &str,
+        name: Option<String>,
+        void: Option<bool>,
+    ) {
         let text = match (name, void) {
             (Some(name), Some(true)) => {
                 self.void_names.push(format!("{name} ({term})"));

@@ -222,13 +222,7 @@ impl fmt::Display for SpfTrace {
                 format!("{prefix}{}", if last { "   " } else { "│  " })
             };
             for (i, child) in node.children.iter().enumerate() {
-                draw(
-                    f,
-                    child,
-                    &child_prefix,
-                    i + 1 == node.children.len(),
-                    false,
-                )?;
+                draw(f, child, &child_prefix, i + 1 == node.children.len(), false)?;
             }
             Ok(())
         }
@@ -361,7 +355,12 @@ impl SpfEvaluation {
     }
 
     /// [`SpfEvaluation::new`] with options.
-    pub fn with_options(ip: IpAddr, sender: &str, helo: &str, options: SpfOptions) -> SpfEvaluation {
+    pub fn with_options(
+        ip: IpAddr,
+        sender: &str,
+        helo: &str,
+        options: SpfOptions,
+    ) -> SpfEvaluation {
         let sender = if sender.is_empty() {
             format!("postmaster@{helo}")
         } else {
@@ -979,22 +978,23 @@ impl<'a> Run<'a> {
     }
 
     /// Whether a mechanism matches (s5).
-    fn mechanism(&mut self, mechanism: &Mechanism, domain: &str, term: TermText<'_>) -> Result<bool, Halt> {
+    fn mechanism(
+        &mut self,
+        mechanism: &Mechanism,
+        domain: &str,
+        term: TermText<'_>,
+    ) -> Result<bool, Halt> {
         let ip = self.ev.ip;
         match mechanism {
             Mechanism::All => Ok(true),
-            Mechanism::Ip4 { addr, prefix } => {
-                Ok(match ip {
-                    IpAddr::V4(v4) => in_prefix_v4(v4, *addr, prefix.unwrap_or(32)),
-                    IpAddr::V6(_) => false,
-                })
-            }
-            Mechanism::Ip6 { addr, prefix } => {
-                Ok(match ip {
-                    IpAddr::V6(v6) => in_prefix_v6(v6, *addr, prefix.unwrap_or(128)),
-                    IpAddr::V4(_) => false,
-                })
-            }
+            Mechanism::Ip4 { addr, prefix } => Ok(match ip {
+                IpAddr::V4(v4) => in_prefix_v4(v4, *addr, prefix.unwrap_or(32)),
+                IpAddr::V6(_) => false,
+            }),
+            Mechanism::Ip6 { addr, prefix } => Ok(match ip {
+                IpAddr::V6(v6) => in_prefix_v6(v6, *addr, prefix.unwrap_or(128)),
+                IpAddr::V4(_) => false,
+            }),
             Mechanism::A { domain: spec, cidr } => {
                 self.count_lookup(term)?;
                 let target = match spec {
@@ -1003,7 +1003,7 @@ impl<'a> Run<'a> {
                 };
                 let kind = address_kind(ip);
                 let answer = self.lookup(&target, kind)?;
-                let matched = self.addresses_match(&answer, &target, kind, *cidr, term)?;
+                let matched = self.addresses_match(answer, &target, kind, *cidr, term)?;
                 Ok(matched)
             }
             Mechanism::Mx { domain: spec, cidr } => {
@@ -1017,7 +1017,8 @@ impl<'a> Run<'a> {
                     return Err(dns_error(&target, QueryKind::Mx));
                 }
                 if answer.is_void(QueryKind::Mx) {
-                    trace_leaf!(self, 
+                    trace_leaf!(
+                        self,
                         "{term} ({}): {target} has no MX (void) → no match",
                         self.lookups_note()
                     );
@@ -1059,14 +1060,16 @@ impl<'a> Run<'a> {
                         .filter_map(address_of)
                         .any(|a| cidr_match(ip, a, *cidr))
                     {
-                        trace_leaf!(self, 
+                        trace_leaf!(
+                            self,
                             "{term} ({}): MX {name} has the address",
                             self.lookups_note()
                         );
                         return Ok(true);
                     }
                 }
-                trace_leaf!(self, 
+                trace_leaf!(
+                    self,
                     "{term} ({}): MX {} → no match",
                     self.lookups_note(),
                     names.join(", ")
@@ -1082,7 +1085,8 @@ impl<'a> Run<'a> {
                 let reverse = reverse_name(ip);
                 let answer = self.lookup(&reverse, QueryKind::Ptr)?;
                 if answer.is_void(QueryKind::Ptr) {
-                    trace_leaf!(self, 
+                    trace_leaf!(
+                        self,
                         "{term} ({}): no PTR (void) → no match",
                         self.lookups_note()
                     );
@@ -1092,7 +1096,8 @@ impl<'a> Run<'a> {
                 let names = self.validated_names()?;
                 let target = normalize_name(&target);
                 let matched = names.iter().any(|n| in_domain(n, &target));
-                trace_leaf!(self, 
+                trace_leaf!(
+                    self,
                     "{term} ({}): validated names [{}] → {}",
                     self.lookups_note(),
                     names.join(", "),
@@ -1108,7 +1113,8 @@ impl<'a> Run<'a> {
                     return Err(dns_error(&target, QueryKind::A));
                 }
                 if answer.is_void(QueryKind::A) {
-                    trace_leaf!(self, 
+                    trace_leaf!(
+                        self,
                         "{term} ({}): {target} A (void) → no match",
                         self.lookups_note()
                     );
@@ -1132,7 +1138,8 @@ impl<'a> Run<'a> {
                 };
                 // s5.2: only pass matches; none was turned into permerror above.
                 let matched = host.result == SpfResult::Pass;
-                trace_close!(self, 
+                trace_close!(
+                    self,
                     " → {}: {}",
                     host.result,
                     if matched { "match" } else { "no match" }
@@ -1154,7 +1161,8 @@ impl<'a> Run<'a> {
             return Err(dns_error(target, kind));
         }
         if answer.is_void(kind) {
-            trace_leaf!(self, 
+            trace_leaf!(
+                self,
                 "{term} ({}): {target} {kind} (void) → no match",
                 self.lookups_note()
             );
@@ -1167,7 +1175,8 @@ impl<'a> Run<'a> {
             .iter()
             .filter_map(address_of)
             .any(|a| cidr_match(ip, a, cidr));
-        trace_leaf!(self, 
+        trace_leaf!(
+            self,
             "{term} ({}): {target} {kind} → {}",
             self.lookups_note(),
             if matched { "match" } else { "no match" }
@@ -1180,7 +1189,11 @@ impl<'a> Run<'a> {
     fn explanation(&mut self, spec: &MacroString, domain: &str) -> Result<Option<String>, Halt> {
         let target = self.expand_domain(spec, domain)?;
         let answer = self.lookup(&target, QueryKind::Txt)?;
-        let texts: Vec<Vec<u8>> = answer.rdata().iter().filter_map(Rdata::txt_joined).collect();
+        let texts: Vec<Vec<u8>> = answer
+            .rdata()
+            .iter()
+            .filter_map(Rdata::txt_joined)
+            .collect();
         let [text] = texts.as_slice() else {
             return Ok(None);
         };
@@ -1236,9 +1249,7 @@ fn dns_error(name: &str, kind: QueryKind) -> Halt {
 
 /// Whether a name can be sent as a query: non-empty labels of at most 63 octets, 253 in all.
 fn valid_query_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 253
-        && name.split('.').all(|l| !l.is_empty() && l.len() <= 63)
+    !name.is_empty() && name.len() <= 253 && name.split('.').all(|l| !l.is_empty() && l.len() <= 63)
 }
 
 fn in_domain(name: &str, domain: &str) -> bool {
@@ -1279,6 +1290,10 @@ pub(crate) fn in_prefix_v4(ip: std::net::Ipv4Addr, net: std::net::Ipv4Addr, len:
 
 pub(crate) fn in_prefix_v6(ip: std::net::Ipv6Addr, net: std::net::Ipv6Addr, len: u8) -> bool {
     let len = u32::from(len.min(128));
-    let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
+    let mask = if len == 0 {
+        0
+    } else {
+        u128::MAX << (128 - len)
+    };
     u128::from(ip) & mask == u128::from(net) & mask
 }

@@ -326,7 +326,11 @@ fn parse_expand(body: &str) -> Option<MacroExpand> {
 /// `toplabel = ( *alphanum ALPHA *alphanum ) / ( 1*alphanum "-" *( alphanum / "-" ) alphanum )`
 pub(crate) fn is_toplabel(label: &str) -> bool {
     let bytes = label.as_bytes();
-    if bytes.is_empty() || !bytes.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-') {
+    if bytes.is_empty()
+        || !bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+    {
         return false;
     }
     if bytes.contains(&b'-') {
@@ -500,7 +504,10 @@ mod tests {
     #[test]
     fn escapes_and_errors() {
         assert_eq!(expand("%%%_%-", "192.0.2.3"), "% %20");
-        assert_eq!(expand("%{S}", "192.0.2.3"), "strong-bad%40email.example.com");
+        assert_eq!(
+            expand("%{S}", "192.0.2.3"),
+            "strong-bad%40email.example.com"
+        );
         for bad in ["%", "%x", "%{x}", "%{d0}", "%{d", "%{d2q}"] {
             assert!(
                 MacroString::parse(bad, MacroContext::Explanation, bad, 0).is_err(),

@@ -12,9 +12,7 @@ mod macros;
 mod parse;
 
 pub use analysis::{IncludeCount, SpfAnalysis, SpfReport};
-pub use eval::{
-    SpfError, SpfEvaluation, SpfOptions, SpfOutcome, SpfResult, SpfTrace, TraceNode,
-};
+pub use eval::{SpfError, SpfEvaluation, SpfOptions, SpfOutcome, SpfResult, SpfTrace, TraceNode};
 pub use macros::{MacroExpand, MacroLetter, MacroString, MacroToken};
 pub use parse::{
     DualCidr, Mechanism, Modifier, Qualifier, SpfErrorKind, SpfParseError, SpfRecord, Term,

@@ -200,7 +200,9 @@ impl SpfErrorKind {
             SpfErrorKind::InvalidDomainSpec => {
                 "a domain that does not end in a macro or a valid top-level label"
             }
-            SpfErrorKind::InvalidMacro => "a malformed macro (`%` must be followed by `{`, `%`, `_` or `-`)",
+            SpfErrorKind::InvalidMacro => {
+                "a malformed macro (`%` must be followed by `{`, `%`, `_` or `-`)"
+            }
             SpfErrorKind::ExplanationOnlyMacro => {
                 "a macro letter (`c`, `r`, `t`) that is only allowed in explanation text"
             }
@@ -396,8 +398,8 @@ fn parse_term(term: &str, start: usize) -> Result<Term, SpfParseError> {
         None => (Qualifier::Pass, term, 0),
     };
     let name_end = body.find([':', '/']).unwrap_or(body.len());
-    let name = known_mechanism(&body[..name_end])
-        .ok_or_else(|| err(SpfErrorKind::UnknownMechanism, 0))?;
+    let name =
+        known_mechanism(&body[..name_end]).ok_or_else(|| err(SpfErrorKind::UnknownMechanism, 0))?;
     let rest = &body[name_end..];
     let rest_at = start + body_at + name_end;
     let domain_arg = |required: bool| -> Result<Option<MacroString>, SpfParseError> {
@@ -658,15 +660,27 @@ mod tests {
         assert_eq!(kind("v=spf1 a:1.2.3.4"), SpfErrorKind::InvalidDomainSpec);
         assert_eq!(kind("v=spf1 include"), SpfErrorKind::MissingArgument);
         assert_eq!(kind("v=spf1 all:x"), SpfErrorKind::UnexpectedArgument);
-        assert_eq!(kind("v=spf1 redirect=a.com redirect=b.com"), SpfErrorKind::DuplicateModifier);
-        assert_eq!(kind("v=spf1 exists:%(ir).x.com"), SpfErrorKind::InvalidMacro);
-        assert_eq!(kind("v=spf1 a:%{c}.x.com"), SpfErrorKind::ExplanationOnlyMacro);
+        assert_eq!(
+            kind("v=spf1 redirect=a.com redirect=b.com"),
+            SpfErrorKind::DuplicateModifier
+        );
+        assert_eq!(
+            kind("v=spf1 exists:%(ir).x.com"),
+            SpfErrorKind::InvalidMacro
+        );
+        assert_eq!(
+            kind("v=spf1 a:%{c}.x.com"),
+            SpfErrorKind::ExplanationOnlyMacro
+        );
         assert_eq!(kind("v=spf1 a:b\u{e9}.com"), SpfErrorKind::NonAscii);
         assert_eq!(kind("v=spf1 a/33"), SpfErrorKind::InvalidCidr);
         assert_eq!(kind("v=spf1 mx//129"), SpfErrorKind::InvalidCidr);
         assert_eq!(kind("spf1 a"), SpfErrorKind::NotSpf);
         assert_eq!(kind("v=spf10 a"), SpfErrorKind::NotSpf);
-        assert_eq!(kind("v=spf1 -redirect=x.com"), SpfErrorKind::QualifiedModifier);
+        assert_eq!(
+            kind("v=spf1 -redirect=x.com"),
+            SpfErrorKind::QualifiedModifier
+        );
     }
 
     #[test]
