@@ -537,3 +537,139 @@ fn leaf(text: String) -> TraceNode {
         children: Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::{Answer, Rdata};
+
+    fn analyse(zone: &[(&str, &str)]) -> SpfReport {
+        SpfAnalysis::analyse_with("example.com", |name, kind| {
+            // An entry whose text is "A" stands for an address record.
+            if kind == QueryKind::A && zone.iter().any(|(n, t)| *n == name && *t == "A") {
+                return Answer::records(vec![Rdata::A(std::net::Ipv4Addr::new(192, 0, 2, 1))]);
+            }
+            let records: Vec<Rdata> = zone
+                .iter()
+                .filter(|(n, _)| *n == name && kind == QueryKind::Txt)
+                .map(|(_, t)| Rdata::txt(*t))
+                .collect();
+            if records.is_empty() && zone.iter().any(|(n, _)| *n == name) {
+                Answer::NoData
+            } else {
+                Answer::records(records)
+            }
+        })
+    }
+
+    fn classes(report: &SpfReport) -> Vec<(DiagnosisClass, DiagnosisSeverity)> {
+        report
+            .diagnoses
+            .iter()
+            .map(|d| (d.class(), d.severity()))
+            .collect()
+    }
+
+    #[test]
+    fn worst_case_count_names_each_include() {
+        let report = analyse(&[
+            (
+                "example.com",
+                "v=spf1 include:a.example.net include:b.example.net mx -all",
+            ),
+            (
+                "a.example.net",
+                "v=spf1 a:x.example.net a:y.example.net include:c.example.net ~all",
+            ),
+            ("c.example.net", "v=spf1 exists:e.example.net a mx ptr -all"),
+            ("b.example.net", "v=spf1 redirect=c.example.net"),
+        ]);
+        // include a (1) + its 2 a + include c (1) + 4 = 8; include b (1) + redirect (1) + 4 = 6;
+        // mx = 1: 15 in all.
+        assert_eq!(report.lookups, 15);
+        let top: Vec<(&str, u32)> = report
+            .includes
+            .iter()
+            .filter(|i| i.depth == 1)
+            .map(|i| (i.term.as_str(), i.lookups))
+            .collect();
+        assert_eq!(
+            top,
+            [("include:a.example.net", 8), ("include:b.example.net", 6)]
+        );
+        let found = classes(&report);
+        assert!(found.contains(&(
+            DiagnosisClass::SpfTooManyLookups,
+            DiagnosisSeverity::Permanent
+        )));
+        assert!(found.contains(&(DiagnosisClass::SpfPtrUsed, DiagnosisSeverity::Warning)));
+        // x, y, e and the A of c.example.net have no records; example.com has no MX.
+        assert!(report.void_names.len() > 2, "{:?}", report.void_names);
+        assert!(found.contains(&(
+            DiagnosisClass::SpfTooManyVoidLookups,
+            DiagnosisSeverity::Permanent
+        )));
+        assert!(
+            report
+                .tree
+                .to_string()
+                .contains("include:a.example.net: 8 lookup(s)")
+        );
+    }
+
+    #[test]
+    fn missing_multiple_syntax_loop_and_near_limit() {
+        assert_eq!(
+            classes(&analyse(&[])),
+            [(DiagnosisClass::SpfMissing, DiagnosisSeverity::Warning)]
+        );
+        assert_eq!(
+            classes(&analyse(&[
+                ("example.com", "v=spf1 -all"),
+                ("example.com", "v=spf1 ~all")
+            ])),
+            [(
+                DiagnosisClass::SpfMultipleRecords,
+                DiagnosisSeverity::Permanent
+            )]
+        );
+        assert_eq!(
+            classes(&analyse(&[("example.com", "v=spf1 ip4:192.0.2.0/33 -all")])),
+            [(DiagnosisClass::SpfSyntaxError, DiagnosisSeverity::Permanent)]
+        );
+        let looped = analyse(&[("example.com", "v=spf1 include:example.com -all")]);
+        assert!(classes(&looped).contains(&(
+            DiagnosisClass::SpfTooManyLookups,
+            DiagnosisSeverity::Permanent
+        )));
+        let missing = analyse(&[("example.com", "v=spf1 include:gone.example.net -all")]);
+        assert!(classes(&missing).contains(&(
+            DiagnosisClass::SpfIncludeMissing,
+            DiagnosisSeverity::Permanent
+        )));
+        let nine: Vec<String> = (0..9).map(|i| format!("a:h{i}.example.com")).collect();
+        let text = format!("v=spf1 {} -all", nine.join(" "));
+        let mut zone: Vec<(&str, &str)> = vec![("example.com", text.as_str())];
+        let hosts: Vec<String> = (0..9).map(|i| format!("h{i}.example.com")).collect();
+        for h in &hosts {
+            zone.push((h.as_str(), "A"));
+        }
+        let near = analyse(&zone);
+        assert_eq!(near.lookups, 9);
+        assert_eq!(
+            classes(&near),
+            [(
+                DiagnosisClass::SpfTooManyLookups,
+                DiagnosisSeverity::Warning
+            )]
+        );
+        assert_eq!(
+            classes(&analyse(&[("example.com", "v=spf1 ip4:192.0.2.1 +all")])),
+            [(DiagnosisClass::SpfPermissiveAll, DiagnosisSeverity::Warning)]
+        );
+        assert_eq!(
+            classes(&analyse(&[("example.com", "v=spf1 ip4:192.0.2.1")])),
+            [(DiagnosisClass::SpfPermissiveAll, DiagnosisSeverity::Warning)]
+        );
+    }
+}
