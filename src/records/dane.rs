@@ -233,6 +233,25 @@ pub use matching::{CertificateError, check_chain, subject_public_key_info};
 mod tests {
     use super::*;
 
+    /// RFC 6698 s2.3's examples (the hex split over lines as published).
+    #[test]
+    fn rfc6698_examples() {
+        let sha256 = TlsaRecord::parse(
+            "0 0 1 d2abde240d7cd3ee6b4b28c54df034b9\n 7983a1d16e8a410e4561cb106618e971",
+        )
+        .unwrap();
+        assert_eq!((sha256.usage, sha256.selector, sha256.matching), (0, 0, 1));
+        assert_eq!(sha256.data.len(), 32);
+        // Usage 0 (PKIX-TA) is not used by SMTP DANE (RFC 7672 s3.1.3).
+        assert!(!sha256.is_usable());
+        let sha512 = TlsaRecord::parse(
+            "1 1 2 92003ba34942dc74152e2f2c408d29ec a5a520e7f2e06bb944f4dca346baf63c 1b177615d466f6c4b71c216a50292bd5 8c9ebdd2f74e38fe51ffd48c43326cbc",
+        )
+        .unwrap();
+        assert_eq!(sha512.data.len(), 64);
+        assert_eq!(TlsaRecord::parse(&sha512.to_string()).unwrap(), sha512);
+    }
+
     #[test]
     fn parse_and_write_back() {
         let text = "3 1 1 2BB183AF0CEF70B5BF8A7A8C9E4A4D1D7B67E7F5C2B2F5F4A7F2DA5B6C9E8F01";

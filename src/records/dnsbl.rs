@@ -245,6 +245,20 @@ mod tests {
         Answer::records(vec![Rdata::A(code.parse().unwrap())])
     }
 
+    /// RFC 5782 s5: every IPv4 list answers for 127.0.0.2 and never lists 127.0.0.1; IPv6
+    /// lists answer for ::FFFF:7F00:2.
+    #[test]
+    fn rfc5782_test_points() {
+        assert_eq!(
+            query_name("127.0.0.2".parse().unwrap(), "dnsbl.example.net"),
+            "2.0.0.127.dnsbl.example.net"
+        );
+        assert_eq!(
+            query_name("::ffff:7f00:2".parse().unwrap(), "dnsbl.example.net"),
+            "2.0.0.0.0.0.f.7.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.dnsbl.example.net"
+        );
+    }
+
     #[test]
     fn codes() {
         assert_eq!(interpret(&Answer::NxDomain), Listing::NotListed);
