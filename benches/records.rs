@@ -23,7 +23,7 @@ use std::task::{Context, Poll, Waker};
 use criterion::{Criterion, criterion_group, criterion_main};
 use smtp_sansio::records::dkim::DkimKey;
 use smtp_sansio::records::dmarc::DmarcRecord;
-use smtp_sansio::records::spf::{SpfAnalysis, SpfEvaluation, SpfRecord, SpfResult};
+use smtp_sansio::records::spf::{SpfAnalysis, SpfEvaluation, SpfOptions, SpfRecord, SpfResult};
 use smtp_sansio::records::{Answer, QueryKind, Rdata, resolve_with};
 
 fn list(prefix: u8, count: u8) -> String {
@@ -78,8 +78,12 @@ impl Table {
     }
 }
 
-fn sansio(table: &Table, ip: IpAddr) -> SpfResult {
-    let mut spf = SpfEvaluation::new(ip, "user@example.com", "mail.example.com");
+fn sansio(table: &Table, ip: IpAddr, trace: bool) -> SpfResult {
+    let options = SpfOptions {
+        trace,
+        ..SpfOptions::default()
+    };
+    let mut spf = SpfEvaluation::with_options(ip, "user@example.com", "mail.example.com", options);
     resolve_with(&mut spf, |q| table.answer(&q.name, q.kind));
     spf.outcome().map_or(SpfResult::TempError, |o| o.result)
 }
@@ -135,20 +139,29 @@ fn bench_spf(c: &mut Criterion) {
     let table = Table(map.clone());
     let via_table = via::ViaTable(map);
     let config = viaspf::Config::default();
+    let traced = viaspf::Config::builder().capture_trace(true).build();
     for (case, ip) in [
         ("last-include", IpAddr::from([192, 0, 2, 77])),
         ("first-list", IpAddr::from([10, 1, 7, 9])),
     ] {
         // Both agree before they are timed.
-        assert_eq!(sansio(&table, ip), SpfResult::Pass);
+        assert_eq!(sansio(&table, ip, true), SpfResult::Pass);
         assert_eq!(
             viaspf_eval(&via_table, &config, ip),
             viaspf::SpfResult::Pass
         );
         let mut group = c.benchmark_group(format!("spf/{case}"));
-        group.bench_function("smtp-sansio", |b| b.iter(|| sansio(&table, black_box(ip))));
+        group.bench_function("smtp-sansio", |b| {
+            b.iter(|| sansio(&table, black_box(ip), true))
+        });
         group.bench_function("viaspf", |b| {
             b.iter(|| viaspf_eval(&via_table, &config, black_box(ip)))
+        });
+        group.bench_function("smtp-sansio-notrace", |b| {
+            b.iter(|| sansio(&table, black_box(ip), false))
+        });
+        group.bench_function("viaspf-trace", |b| {
+            b.iter(|| viaspf_eval(&via_table, &traced, black_box(ip)))
         });
         group.finish();
     }

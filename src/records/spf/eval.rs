@@ -167,6 +167,9 @@ pub struct SpfOptions {
     pub max_lookups: u32,
     /// The void lookup limit (default 2).
     pub max_void_lookups: u32,
+    /// Build the trace tree (default true); without it the evaluation does one walk less and
+    /// [`SpfOutcome::trace`] holds only the summary line.
+    pub trace: bool,
 }
 
 impl Default for SpfOptions {
@@ -176,6 +179,7 @@ impl Default for SpfOptions {
             timestamp: 0,
             max_lookups: 10,
             max_void_lookups: 2,
+            trace: true,
         }
     }
 }
@@ -334,6 +338,10 @@ pub struct SpfEvaluation {
     options: SpfOptions,
     book: QueryBook,
     parsed: HashMap<String, Rc<Fetched>>,
+    /// `check_host` results of includes and redirects that earlier walks completed, by
+    /// (domain, lookups and void lookups on entry): a later walk replays the same path, so it
+    /// reuses them instead of walking those records again.
+    memo: HashMap<String, Vec<(u32, u32, Memo)>>,
     dirty: bool,
     outcome: Option<SpfOutcome>,
 }
@@ -407,6 +415,7 @@ impl SpfEvaluation {
             options,
             book: QueryBook::default(),
             parsed: HashMap::new(),
+            memo: HashMap::new(),
             dirty: true,
             outcome: None,
         }
@@ -428,6 +437,7 @@ impl SpfEvaluation {
             active: Vec::new(),
             needs: Vec::new(),
             parsed_new: Vec::new(),
+            memo_new: Vec::new(),
         };
         let finished = run.top();
         (finished, run)
@@ -444,12 +454,19 @@ impl SpfEvaluation {
         let Run {
             needs,
             parsed_new,
+            memo_new,
             lookups,
             voids,
             ..
         } = run;
         for (domain, fetched) in parsed_new {
             self.parsed.insert(domain, fetched);
+        }
+        for (domain, lookups, voids, memo) in memo_new {
+            self.memo
+                .entry(domain)
+                .or_default()
+                .push((lookups, voids, memo));
         }
         if finished.is_none() {
             for (name, kind) in needs {
@@ -462,13 +479,12 @@ impl SpfEvaluation {
             }
             return;
         }
-        let (finished, run) = self.walk(true);
-        let Run {
-            lookups,
-            voids,
-            mut stack,
-            ..
-        } = run;
+        let (finished, lookups, voids, mut stack) = if self.options.trace {
+            let (finished, run) = self.walk(true);
+            (finished, run.lookups, run.voids, run.stack)
+        } else {
+            (finished, lookups, voids, vec![TraceNode::default()])
+        };
         let Some(done) = finished else {
             self.finish_with_error(lookups, voids);
             return;
@@ -555,7 +571,8 @@ struct Done {
 /// explanation would come from (the record's `exp=` and its domain).
 struct HostResult {
     result: SpfResult,
-    matched: Option<String>,
+    /// The deciding term, written out only at the end.
+    matched: Option<(Qualifier, Mechanism)>,
     exp: Option<(MacroString, String)>,
 }
 
@@ -600,6 +617,17 @@ struct Run<'a> {
     active: Vec<String>,
     needs: Vec<(String, QueryKind)>,
     parsed_new: Vec<(String, Rc<Fetched>)>,
+    memo_new: Vec<(String, u32, u32, Memo)>,
+}
+
+/// A completed `check_host` of an include or redirect target, for later walks.
+#[derive(Debug, Clone)]
+struct Memo {
+    result: SpfResult,
+    matched: Option<(Qualifier, Mechanism)>,
+    exp: Option<(MacroString, String)>,
+    lookups: u32,
+    voids: u32,
 }
 
 impl<'a> Run<'a> {
@@ -641,7 +669,7 @@ impl<'a> Run<'a> {
                     result: host.result,
                     explanation,
                     error: None,
-                    matched: host.matched,
+                    matched: host.matched.map(|(q, m)| TermText(q, &m).to_string()),
                 })
             }
         }
@@ -750,13 +778,14 @@ impl<'a> Run<'a> {
     }
 
     fn fetch(&mut self, domain: &str) -> Result<Rc<Fetched>, Halt> {
-        let key = normalize_name(domain);
-        if let Some(f) = self.ev.parsed.get(&key) {
+        let key = normalized(domain);
+        if let Some(f) = self.ev.parsed.get(key.as_ref()) {
             return Ok(f.clone());
         }
         if let Some((_, f)) = self.parsed_new.iter().find(|(d, _)| *d == key) {
             return Ok(f.clone());
         }
+        let key = key.into_owned();
         let answer = self.lookup(&key, QueryKind::Txt)?;
         let fetched = match answer {
             Answer::TempFail => {
@@ -866,22 +895,70 @@ impl<'a> Run<'a> {
 
     /// `check_host()` of one domain (s4): fetch, then evaluate.
     fn check_host(&mut self, domain: &str, via: Option<&'static str>) -> Result<HostResult, Halt> {
-        let key = normalize_name(domain);
-        if self.active.contains(&key) {
+        let key = normalized(domain);
+        let (lookups, voids) = (self.lookups, self.voids);
+        // A target an earlier walk evaluated from the same counts gives the same result (the
+        // traced walk evaluates everything, to draw it).
+        if !self.tracing && via.is_some() {
+            let ev: &'a SpfEvaluation = self.ev;
+            if let Some(memo) = ev.memo.get(key.as_ref()).and_then(|entries| {
+                entries
+                    .iter()
+                    .find(|(l, v, _)| (*l, *v) == (lookups, voids))
+                    .map(|(_, _, memo)| memo)
+            }) {
+                self.lookups = memo.lookups;
+                self.voids = memo.voids;
+                return Ok(HostResult {
+                    result: memo.result,
+                    matched: memo.matched.clone(),
+                    exp: memo.exp.clone(),
+                });
+            }
+        }
+        let result = self.check_host_uncached(&key, via);
+        if let (Ok(host), false, Some(_)) = (&result, self.tracing, via) {
+            self.memo_new.push((
+                key.into_owned(),
+                lookups,
+                voids,
+                Memo {
+                    result: host.result,
+                    matched: host.matched.clone(),
+                    exp: host.exp.clone(),
+                    lookups: self.lookups,
+                    voids: self.voids,
+                },
+            ));
+        }
+        result
+    }
+
+    fn check_host_uncached(
+        &mut self,
+        key: &str,
+        via: Option<&'static str>,
+    ) -> Result<HostResult, Halt> {
+        if self.active.iter().any(|a| a == key) {
             trace_leaf!(self, "{key}: already being evaluated (a loop)");
             return Err(Halt::Error(
                 SpfResult::PermError,
-                SpfError::Loop { domain: key },
+                SpfError::Loop {
+                    domain: key.to_owned(),
+                },
             ));
         }
-        let fetched = self.fetch(&key)?;
+        let fetched = self.fetch(key)?;
         let record = match &*fetched {
             Fetched::None => {
                 trace_leaf!(self, "{key}: no SPF record");
                 if let Some(via) = via {
                     return Err(Halt::Error(
                         SpfResult::PermError,
-                        SpfError::IncludeMissing { via, domain: key },
+                        SpfError::IncludeMissing {
+                            via,
+                            domain: key.to_owned(),
+                        },
                     ));
                 }
                 return Ok(HostResult {
@@ -894,7 +971,9 @@ impl<'a> Run<'a> {
                 trace_leaf!(self, "{key}: more than one v=spf1 record");
                 return Err(Halt::Error(
                     SpfResult::PermError,
-                    SpfError::MultipleRecords { domain: key },
+                    SpfError::MultipleRecords {
+                        domain: key.to_owned(),
+                    },
                 ));
             }
             Fetched::Invalid(text, error) => {
@@ -902,7 +981,7 @@ impl<'a> Run<'a> {
                 return Err(Halt::Error(
                     SpfResult::PermError,
                     SpfError::Syntax {
-                        domain: key,
+                        domain: key.to_owned(),
                         record: text.clone(),
                         error: error.clone(),
                     },
@@ -913,8 +992,8 @@ impl<'a> Run<'a> {
                 record
             }
         };
-        self.active.push(key.clone());
-        let result = self.evaluate(record, &key);
+        self.active.push(key.to_owned());
+        let result = self.evaluate(record, key);
         self.active.pop();
         match result {
             Ok(host) => {
@@ -949,7 +1028,7 @@ impl<'a> Run<'a> {
                 trace_leaf!(self, "{term}: match → {result}");
                 return Ok(HostResult {
                     result,
-                    matched: Some(term.to_string()),
+                    matched: Some((qualifier, mechanism.clone())),
                     exp,
                 });
             }

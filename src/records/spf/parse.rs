@@ -277,11 +277,17 @@ impl SpfRecord {
         }
         // All printable ASCII from here, so the text is valid UTF-8.
         let text = std::str::from_utf8(bytes).unwrap_or_default();
-        let mut terms = Vec::new();
+        let mut terms = Vec::with_capacity(memchr::memchr_iter(b' ', bytes).count());
         let mut seen_redirect = false;
         let mut seen_exp = false;
         let mut offset = 6;
-        for term in text[6..].split(' ') {
+        let body = &text[6..];
+        let mut from = 0;
+        while from <= body.len() {
+            let end =
+                memchr::memchr(b' ', &body.as_bytes()[from..]).map_or(body.len(), |p| from + p);
+            let term = &body[from..end];
+            from = end + 1;
             let start = offset;
             offset += term.len() + 1;
             if term.is_empty() {
@@ -355,7 +361,10 @@ impl SpfRecord {
 fn parse_term(term: &str, start: usize) -> Result<Term, SpfParseError> {
     let err = |kind, at: usize| SpfParseError::new(kind, term, start + at);
     let bytes = term.as_bytes();
-    let name_end = term.find([':', '=', '/']).unwrap_or(term.len());
+    let name_end = bytes
+        .iter()
+        .position(|b| matches!(b, b':' | b'=' | b'/'))
+        .unwrap_or(term.len());
     let is_modifier = bytes.get(name_end) == Some(&b'=');
     if is_modifier {
         let name = &term[..name_end];
@@ -397,7 +406,10 @@ fn parse_term(term: &str, start: usize) -> Result<Term, SpfParseError> {
         Some(q) => (q, &term[1..], 1),
         None => (Qualifier::Pass, term, 0),
     };
-    let name_end = body.find([':', '/']).unwrap_or(body.len());
+    let name_end = body
+        .bytes()
+        .position(|b| matches!(b, b':' | b'/'))
+        .unwrap_or(body.len());
     let name =
         known_mechanism(&body[..name_end]).ok_or_else(|| err(SpfErrorKind::UnknownMechanism, 0))?;
     let rest = &body[name_end..];
@@ -494,8 +506,8 @@ fn cidr_length(digits: &str, max: u8) -> Option<u8> {
 
 /// Splits `network[/len]`; `None` when the length is malformed.
 fn split_cidr(arg: &str, max: u8) -> Option<(&str, Option<u8>)> {
-    match arg.split_once('/') {
-        Some((net, len)) => Some((net, Some(cidr_length(len, max)?))),
+    match memchr::memchr(b'/', arg.as_bytes()) {
+        Some(slash) => Some((&arg[..slash], Some(cidr_length(&arg[slash + 1..], max)?))),
         None => Some((arg, None)),
     }
 }
