@@ -408,28 +408,6 @@ mod tests {
     }
 
     #[test]
-    fn generated_rsa_sizes_and_pkcs1() {
-        use rcgen::KeyPair;
-        // A 2048-bit key from rcgen would need an RSA generator; build the DER by hand instead:
-        // SEQUENCE { INTEGER n (257 octets with leading 0), INTEGER 65537 }.
-        let mut n = vec![0x00, 0xc1];
-        n.extend(std::iter::repeat_n(0x55, 255));
-        let mut inner = vec![0x02, 0x82, 0x01, 0x01];
-        inner.extend(&n);
-        inner.extend([0x02, 0x03, 0x01, 0x00, 0x01]);
-        let mut pkcs1 = vec![0x30, 0x82];
-        pkcs1.extend(u16::try_from(inner.len()).unwrap().to_be_bytes());
-        pkcs1.extend(&inner);
-        assert_eq!(rsa_modulus_bits(&pkcs1), Some(2048));
-        let b64 = base64::engine::general_purpose::STANDARD.encode(&pkcs1);
-        let key = DkimKey::parse(&format!("v=DKIM1; k=rsa; p={b64}")).unwrap();
-        assert_eq!(key.public_key, PublicKey::Rsa { bits: 2048 });
-        // An EC key is not an RSA key.
-        let ec = KeyPair::generate().unwrap();
-        assert_eq!(rsa_modulus_bits(&ec.public_key_der()), None);
-    }
-
-    #[test]
     fn typed_errors() {
         let kind = |t: &str| DkimKey::parse(t).unwrap_err().kind;
         assert_eq!(kind("k=rsa; v=DKIM1; p="), DkimErrorKind::BadVersion);
