@@ -19,6 +19,10 @@ use super::query::{
 use super::tags::{TagFault, parse_tags, txt_texts};
 use crate::diagnosis::{Diagnosis, DiagnosisClass};
 
+/// The most report destinations whose authorization is queried: a bound on the queries a
+/// hostile record can cause (RFC 7489 s6.2 lets receivers limit the URIs they act on).
+const MAX_AUTHORIZATIONS: usize = 10;
+
 /// A requested handling policy (`p`, `sp`, `np`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Policy {
@@ -628,7 +632,7 @@ impl DmarcCheck {
                 continue;
             }
             let query = format!("{policy_domain}._report._dmarc.{dest}");
-            if !out.iter().any(|(_, q)| *q == query) {
+            if !out.iter().any(|(_, q)| *q == query) && out.len() < MAX_AUTHORIZATIONS {
                 out.push((dest, query));
             }
         }

@@ -8,6 +8,9 @@ use super::query::{
 };
 use crate::diagnosis::{Diagnosis, DiagnosisClass};
 
+/// The most MX targets looked up.
+const MAX_TARGETS: usize = 32;
+
 /// One MX target and what it resolves to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MxHost {
@@ -119,6 +122,8 @@ impl MxCheck {
                 })
                 .collect();
             targets.sort();
+            // A bound on the queries a hostile zone can cause (3 per target).
+            targets.truncate(MAX_TARGETS);
             if answer == Answer::TempFail {
                 self.finish(Vec::new(), false, Vec::new());
                 return;
