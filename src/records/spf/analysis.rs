@@ -100,8 +100,9 @@ impl SpfAnalysis {
         self.report.as_ref()
     }
 
-    /// Analyses records already fetched: `fetch` gives each name's TXT and address answers
-    /// (no DNS machine needed; used by benches and fuzzing with a fixture).
+    /// Runs the analysis to the end with a synchronous resolver: `resolve` answers each name
+    /// and type (a fixture, a cache, a blocking resolver). A resolver that leaves the machine
+    /// unfinished gives an empty report.
     pub fn analyse_with(
         domain: &str,
         mut resolve: impl FnMut(&str, QueryKind) -> Answer,
