@@ -743,6 +743,8 @@ impl DmarcCheck {
                     ));
                 }
             }
+        } else if found.iter().any(|(_, f)| *f == Found::Failed) {
+            // A lookup failed: the record may exist; say nothing rather than "missing".
         } else {
             diagnoses.push(Diagnosis::from_record(
                 DiagnosisClass::DmarcMissing,
