@@ -1007,6 +1007,10 @@ mod tests {
                 DiagnosisClass::DmarcMissing
             ]
         );
+        // A lookup that failed is not a missing record.
+        let mut check = DmarcCheck::new("example.com");
+        resolve_with(&mut check, |_| Answer::TempFail);
+        assert!(check.report().unwrap().diagnoses.is_empty());
     }
 
     #[test]
