@@ -306,7 +306,26 @@ impl SpfOutcome {
                 Diagnosis::from_record(class, "spf:check_host", record, detail)
             })
             .into_iter()
+            .chain(self.near_the_limit())
             .collect()
+    }
+
+    /// DIAGNOSES.md s4.12: 9 or 10 DNS-querying terms evaluated is a warning (one more
+    /// include, or one more lookup in a provider's record, and every check fails).
+    fn near_the_limit(&self) -> Option<Diagnosis> {
+        let over = matches!(self.error, Some(SpfError::TooManyLookups { .. }));
+        (self.lookups >= 9 && !over).then(|| {
+            Diagnosis::from_record_with_severity(
+                DiagnosisClass::SpfTooManyLookups,
+                crate::diagnosis::DiagnosisSeverity::Warning,
+                "spf:check_host",
+                None,
+                format!(
+                    "this evaluation used {}/10 DNS-querying terms: near the limit",
+                    self.lookups
+                ),
+            )
+        })
     }
 }
 
@@ -1375,4 +1394,94 @@ pub(crate) fn in_prefix_v6(ip: std::net::Ipv6Addr, net: std::net::Ipv6Addr, len:
         u128::MAX << (128 - len)
     };
     u128::from(ip) & mask == u128::from(net) & mask
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnosis::DiagnosisSeverity;
+    use crate::records::resolve_with;
+
+    fn evaluate(zone: &[(&str, &str)], ip: &str) -> SpfOutcome {
+        let mut spf =
+            SpfEvaluation::new(ip.parse().unwrap(), "user@example.com", "mail.example.com");
+        resolve_with(&mut spf, |q| {
+            let texts: Vec<Rdata> = zone
+                .iter()
+                .filter(|(n, _)| *n == q.name)
+                .map(|(_, t)| match q.kind {
+                    QueryKind::Txt => Rdata::txt(*t),
+                    _ => Rdata::A("203.0.113.1".parse().unwrap()),
+                })
+                .collect();
+            Answer::records(texts)
+        });
+        spf.outcome().cloned().unwrap()
+    }
+
+    fn classes(outcome: &SpfOutcome) -> Vec<(DiagnosisClass, DiagnosisSeverity)> {
+        outcome
+            .diagnoses()
+            .iter()
+            .map(|d| (d.class(), d.severity()))
+            .collect()
+    }
+
+    #[test]
+    fn diagnoses_by_result() {
+        let nine: Vec<String> = (0..9).map(|i| format!("a:h{i}.example.com")).collect();
+        let text = format!("v=spf1 {} ip4:192.0.2.0/24 -all", nine.join(" "));
+        let mut zone: Vec<(&str, &str)> = vec![("example.com", &text)];
+        let names: Vec<String> = (0..9).map(|i| format!("h{i}.example.com")).collect();
+        for n in &names {
+            zone.push((n, "host"));
+        }
+        let pass = evaluate(&zone, "192.0.2.7");
+        assert_eq!(pass.result, SpfResult::Pass);
+        assert_eq!(
+            classes(&pass),
+            [(
+                DiagnosisClass::SpfTooManyLookups,
+                DiagnosisSeverity::Warning
+            )]
+        );
+        let fail = evaluate(
+            &[("example.com", "v=spf1 ip4:192.0.2.0/24 -all")],
+            "198.51.100.1",
+        );
+        assert_eq!(
+            classes(&fail),
+            [(
+                DiagnosisClass::SpfIpNotPermitted,
+                DiagnosisSeverity::Permanent
+            )]
+        );
+        assert_eq!(fail.matched.as_deref(), Some("-all"));
+        let none = evaluate(&[], "198.51.100.1");
+        assert_eq!(
+            classes(&none),
+            [(DiagnosisClass::SpfMissing, DiagnosisSeverity::Warning)]
+        );
+        let syntax = evaluate(
+            &[("example.com", "v=spf1 ip4:192.0.2.0/24 bogus -all")],
+            "192.0.2.1",
+        );
+        assert_eq!(syntax.result, SpfResult::PermError);
+        assert_eq!(
+            classes(&syntax),
+            [(DiagnosisClass::SpfSyntaxError, DiagnosisSeverity::Permanent)]
+        );
+        let missing = evaluate(
+            &[("example.com", "v=spf1 include:gone.example.net -all")],
+            "192.0.2.1",
+        );
+        assert_eq!(
+            classes(&missing),
+            [(
+                DiagnosisClass::SpfIncludeMissing,
+                DiagnosisSeverity::Permanent
+            )]
+        );
+        assert!(pass.trace.to_string().contains("lookups 9/10, void 0/2"));
+    }
 }
