@@ -96,7 +96,7 @@
 //! | `proptest` | `smtp_sansio::strategies`: proptest strategies for every wire type and whole server scripts, to property-test your own SMTP code (implies `testing`) | `proptest` |
 //! | `testing` | `smtp_sansio::testing`: a scripted in-memory server (policy, script or C:/S: transcript) and a driver that runs a [`Client`] against it on a virtual clock | nothing |
 //! | `arbitrary` | `Arbitrary` for every wire type, for cargo-fuzz targets | `arbitrary` |
-//! | `dane` | `records::dane`: matching TLSA records against a certificate chain | `sha2`, `der` |
+//! | `dane` | `records::dane`: matching TLSA records against a certificate chain | `sha2` (certificates are read with `der`, already a dependency) |
 //!
 //! Values from `arbitrary` are always valid, built by the public constructors: a [`Command`]
 //! writes one line that [`parse_command`] reads back equal, a [`Reply`]'s bytes parse back
