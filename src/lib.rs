@@ -111,6 +111,7 @@
 //! | [`diagnosis`] | what a reply or a failure means, its causes and remedies |
 //! | [`check`] | a server check over the client, like an expert with telnet, as a report |
 //! | [`escape`] | server and user text made safe for a terminal (control octets and invalid UTF-8 escaped) |
+//! | [`records`] | the domain's mail records (SPF, DMARC, DKIM, MTA-STS, TLS-RPT, MX, DNSBL, rDNS, DANE), sans-IO: DNS answers in, diagnoses out |
 //! | `testing` | (feature) a scripted in-memory server and a virtual-clock driver, to test your code without sockets; served over real streams with the adapters |
 //! | `blocking`, `tokio` | (features) the drive loop done once, right: connect, send, check, quit, with hard deadlines |
 //! | `tls` | (with an adapter) TLS as a sans-IO session; with `rustls`, `tls::TlsConnector` |
@@ -128,6 +129,7 @@
 //! | `blocking` | `smtp_sansio::blocking`: connect, send, check and quit over `std::io` sockets | nothing |
 //! | `tokio` | `smtp_sansio::tokio`: the same over tokio | `tokio` |
 //! | `rustls` | TLS for the adapters: WebPKI roots or a CA file, certificate facts and diagnoses | `rustls`, `webpki-roots`, `x509-cert` |
+//! | `dane` | `records::dane`: matching TLSA records against a certificate chain | `sha2` (certificates are read with `der`, already a dependency) |
 //!
 //! Values from `arbitrary` are always valid, built by the public constructors: a [`Command`]
 //! writes one line that [`parse_command`] reads back equal, a [`Reply`]'s bytes parse back
@@ -157,6 +159,7 @@ pub mod fuzzing;
 mod grammar;
 mod json;
 mod octets;
+pub mod records;
 pub mod reply;
 mod secret;
 mod stage;

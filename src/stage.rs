@@ -9,7 +9,8 @@ use std::str::FromStr;
 /// greeting is "no SMTP service here", `554` after the final dot is a content or policy verdict.
 /// The names are a contract: `as_str` and `FromStr` use the spellings of the diagnosis
 /// taxonomy (`greeting ehlo starttls auth mail rcpt data data-end quit any`), plus
-/// `connect` for failures before any reply (refused, timed out, TLS on connect).
+/// `connect` for failures before any reply (refused, timed out, TLS on connect), and `dns` for
+/// the domain's published records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Stage {
@@ -35,11 +36,13 @@ pub enum Stage {
     Quit,
     /// Unknown or not tied to a command (RSET, NOOP, VRFY, an unsolicited reply).
     Any,
+    /// Not a session at all: the domain's published DNS records (DIAGNOSES.md s4.12).
+    Dns,
 }
 
 impl Stage {
     /// Every stage, in session order.
-    pub const ALL: [Stage; 11] = [
+    pub const ALL: [Stage; 12] = [
         Stage::Connect,
         Stage::Greeting,
         Stage::Ehlo,
@@ -51,6 +54,7 @@ impl Stage {
         Stage::DataEnd,
         Stage::Quit,
         Stage::Any,
+        Stage::Dns,
     ];
 
     /// The stable lowercase name (`data-end`, `starttls`, ...).
@@ -67,6 +71,7 @@ impl Stage {
             Stage::DataEnd => "data-end",
             Stage::Quit => "quit",
             Stage::Any => "any",
+            Stage::Dns => "dns",
         }
     }
 }
@@ -80,7 +85,7 @@ impl fmt::Display for Stage {
 /// The error for a stage name that is not one of [`Stage::as_str`]'s spellings.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown stage {0:?}: expected one of connect, greeting, ehlo, starttls, auth, mail, rcpt, data, data-end, quit, any"
+    "unknown stage {0:?}: expected one of connect, greeting, ehlo, starttls, auth, mail, rcpt, data, data-end, quit, any, dns"
 )]
 pub struct UnknownStage(pub String);
 

@@ -54,3 +54,18 @@ fn capabilities_corpus() {
 fn diagnose_corpus() {
     replay("diagnose", smtp_sansio::fuzzing::diagnose);
 }
+
+#[test]
+fn spf_record_corpus() {
+    replay("spf_record", smtp_sansio::fuzzing::spf_record);
+}
+
+#[test]
+fn spf_eval_corpus() {
+    replay("spf_eval", smtp_sansio::fuzzing::spf_eval);
+}
+
+#[test]
+fn records_corpus() {
+    replay("records", smtp_sansio::fuzzing::records);
+}

@@ -1074,6 +1074,434 @@ classes! {
         severity: Transient,
         retry: Later,
     }
+
+    // ---- 4.12 Domain checks (DNS), from the domain's published records ----
+    MxMissing = "mx_missing" {
+        summary: "The domain publishes no MX records, so mail for it falls back to the address of the domain itself.",
+        causes: [
+            "MX records were never published.",
+            "A typo or a lost record in the zone.",
+        ],
+        remedies: [
+            "Publish MX records naming the hosts that receive mail for the domain (RFC 5321 s5.1).",
+        ],
+        severity: Warning,
+        retry: AfterFix,
+    }
+    NullMx = "null_mx" {
+        summary: "The domain publishes a null MX (`0 .`): it declares that it accepts no mail.",
+        causes: [
+            "The domain owner decided the domain receives no mail (RFC 7505).",
+        ],
+        remedies: [
+            "Nothing to fix if that is intended: senders bounce mail to it at once.",
+            "If the domain should receive mail, replace the null MX with real MX records.",
+        ],
+        severity: Info,
+        retry: No,
+    }
+    MxTargetInvalid = "mx_target_invalid" {
+        summary: "An MX record points at something that cannot receive mail: an IP address, an alias (CNAME), or a name without an address.",
+        causes: [
+            "A zone error: the MX names an IP address instead of a host name, or an alias (RFC 2181 s10.3), or a host that was removed.",
+        ],
+        remedies: [
+            "Point the MX at a host name that has its own A or AAAA records.",
+        ],
+        severity: Permanent,
+        retry: AfterFix,
+    }
+    SpfMissing = "spf_missing" {
+        summary: "The domain publishes no SPF record, so receivers cannot tell which servers may send its mail.",
+        causes: [
+            "No TXT record starting with `v=spf1` was ever published at the domain (RFC 7208 s4.5).",
+        ],
+        remedies: [
+            "Publish one `v=spf1` TXT record listing the servers that send for the domain, ending in `-all` (or `~all` while testing).",
+        ],
+        severity: Warning,
+        retry: AfterFix,
+    }
+    SpfMultipleRecords = "spf_multiple_records" {
+        summary: "The domain publishes more than one SPF record, which makes every SPF check a permanent error.",
+        causes: [
+            "A second `v=spf1` record was added (for a new provider) instead of editing the first (RFC 7208 s4.5).",
+        ],
+        remedies: [
+            "Merge the records into a single `v=spf1` record.",
+        ],
+        severity: Permanent,
+        retry: AfterFix,
+    }
+    SpfSyntaxError = "spf_syntax_error" {
+        summary: "The SPF record has a term that does not parse, which makes every SPF check a permanent error.",
+        causes: [
+            "A typo: an unknown mechanism, a bad CIDR length, a malformed macro, or a character outside ASCII (RFC 7208 s4.6, s7).",
+            "A record written by a generator that does not follow RFC 7208.",
+        ],
+        remedies: [
+            "Fix the term the detail quotes, then check the record again.",
+        ],
+        severity: Permanent,
+        retry: AfterFix,
+    }
+    SpfTooManyLookups = "spf_too_many_lookups" {
+        summary: "Evaluating the SPF record takes more than the 10 DNS lookups RFC 7208 allows, so it ends in a permanent error.",
+        causes: [
+            "Too many `include`, `a`, `mx`, `ptr`, `exists` or `redirect` terms, usually includes of several providers that include others in turn (RFC 7208 s4.6.4).",
+        ],
+        remedies: [
+            "Remove includes of services that no longer send for the domain.",
+            "Replace some includes by the `ip4`/`ip6` ranges they stand for (flattening), and keep them up to date.",
+        ],
+        severity: Permanent,
+        retry: AfterFix,
+    }
+    SpfTooManyVoidLookups = "spf_too_many_void_lookups" {
+        summary: "More than two lookups of the SPF record found nothing, so the check ends in a permanent error.",
+        causes: [
+            "Includes or names in the record no longer exist or have no records (RFC 7208 s4.6.4).",
+        ],
+        remedies: [
+            "Remove the terms that name domains with no records.",
+        ],
+        severity: Permanent,
+        retry: AfterFix,
+    }
+    SpfIncludeMissing = "spf_include_missing" {
+        summary: "An `include:` or `redirect=` of the SPF record names a domain that has no SPF record, which is a permanent error.",
+        causes: [
+            "The provider moved its SPF record to another name.",
+            "A typo in the included domain (RFC 7208 s5.2, s6.1).",
+        ],
+        remedies: [
+            "Fix the name from the provider's documentation, or remove the term.",
+        ],
+        severity: Permanent,
+        retry: AfterFix,
+    }
+    SpfPermissiveAll = "spf_permissive_all" {
+        summary: "The SPF record lets anyone send as the domain: it ends in `+all` or `?all`, or has no `all` at all.",
+        causes: [
+            "A record that ends with `+all` or `?all`, or without `all` or `redirect`, so unknown servers get pass or neutral (RFC 7208 s4.7, s5.1).",
+        ],
+        remedies: [
+            "End the record with `-all` (or `~all` while testing).",
+        ],
+        severity: Warning,
+        retry: AfterFix,
+    }
+    SpfPtrUsed = "spf_ptr_used" {
+        summary: "The SPF record uses the `ptr` mechanism, which RFC 7208 says not to use.",
+        causes: [
+            "A legacy record: `ptr` is slow, unreliable and loads the reverse DNS of every client (RFC 7208 s5.5).",
+        ],
+        remedies: [
+            "Replace `ptr` with the `ip4`, `ip6` or `a` terms of the servers it stood for.",
+        ],
+        severity: Warning,
+        retry: AfterFix,
+    }
+    SpfIpNotPermitted = "spf_ip_not_permitted" {
+        summary: "The domain's SPF record does not authorize the sending IP address (fail or softfail).",
+        causes: [
+            "The server or provider that sends for the domain is not listed in its SPF record.",
+        ],
+        remedies: [
+            "Add that server's addresses, or its provider's include, to the SPF record.",
+        ],
+        severity: Permanent,
+        retry: AfterFix,
+    }
+    SpfTemporaryError = "spf_temporary_error" {
+        summary: "The SPF check could not finish because a DNS lookup failed (temperror).",
+        causes: [
+            "A DNS outage or timeout at the domain's name servers (RFC 7208 s2.6.6).",
+        ],
+        remedies: [
+            "Retry later; check that the domain's name servers answer.",
+        ],
+        severity: Warning,
+        retry: Later,
+    }
+    DmarcMissing = "dmarc_missing" {
+        summary: "The domain publishes no DMARC record, at its own name or its organizational domain.",
+        causes: [
+            "No `v=DMARC1` TXT record was ever published at `_dmarc.<domain>` (RFC 7489 s6.6.3).",
+        ],
+        remedies: [
+            "Publish `v=DMARC1; p=none; rua=mailto:...`, read the reports, then tighten the policy.",
+            "Bulk senders must have one (Gmail and Yahoo rules since 2024).",
+        ],
+        severity: Warning,
+        retry: AfterFix,
+    }
+    DmarcMultipleRecords = "dmarc_multiple_records" {
+        summary: "More than one DMARC record is published at the name, so receivers apply none.",
+        causes: [
+            "A duplicate record added by a second tool or provider.",
+        ],
+        remedies: [
+            "Keep a single `v=DMARC1` record.",
+        ],
+        severity: Permanent,
+        retry: AfterFix,
+    }
+    DmarcSyntaxError = "dmarc_syntax_error" {
+        summary: "The DMARC record does not parse: `v=DMARC1` is not first, `p` is missing or invalid, or a tag value is invalid.",
+        causes: [
+            "A typo in a tag or value (RFC 7489 s6.3).",
+        ],
+        remedies: [
+            "Fix the tag the detail quotes.",
+        ],
+        severity: Permanent,
+        retry: AfterFix,
+    }
+    DmarcPolicyNone = "dmarc_policy_none" {
+        summary: "The DMARC policy is `p=none`: monitoring only, spoofed mail is still delivered.",
+        causes: [
+            "The domain is in its monitoring phase, or never moved past it.",
+        ],
+        remedies: [
+            "Move to `p=quarantine`, then `p=reject`, once the aggregate reports show only legitimate senders.",
+        ],
+        severity: Warning,
+        retry: AfterFix,
+    }
+    DmarcSubdomainPolicyWeaker = "dmarc_subdomain_policy_weaker" {
+        summary: "The DMARC subdomain policy (`sp` or `np`) is weaker than the domain's own policy, leaving subdomains open to spoofing.",
+        causes: [
+            "An `sp=` or `np=` left at `none` while `p` was tightened.",
+        ],
+        remedies: [
+            "Set `sp` (and `np`) equal to `p`, or remove them so `p` applies.",
+        ],
+        severity: Warning,
+        retry: AfterFix,
+    }
+    DmarcNoReports = "dmarc_no_reports" {
+        summary: "The DMARC record asks for no aggregate reports, so authentication failures stay invisible.",
+        causes: [
+            "The record has no `rua=` tag.",
+        ],
+        remedies: [
+            "Add `rua=mailto:` with a mailbox (or a report service) that reads the reports.",
+        ],
+        severity: Info,
+        retry: AfterFix,
+    }
+    DmarcReportDestinationUnauthorized = "dmarc_report_destination_unauthorized" {
+        summary: "A DMARC report address is in another domain that has not authorized receiving this domain's reports, so receivers will not send them.",
+        causes: [
+            "The destination has no `<domain>._report._dmarc.<destination>` record (RFC 7489 s7.1).",
+        ],
+        remedies: [
+            "Publish `v=DMARC1` at `<domain>._report._dmarc.<destination>` (the report service usually does it on request).",
+        ],
+        severity: Warning,
+        retry: AfterFix,
+    }
+    DmarcRemovedTags = "dmarc_removed_tags" {
+        summary: "The DMARC record uses tags that DMARCbis (RFC 9989) removed: `pct`, `rf` or `ri`.",
+        causes: [
+            "A record written from an older template.",
+        ],
+        remedies: [
+            "Drop those tags; use `t=y` instead of a `pct` below 100 for testing.",
+        ],
+        severity: Info,
+        retry: AfterFix,
+    }
+    DkimKeyMissing = "dkim_key_missing" {
+        summary: "No DKIM key is published at the selector, so signatures with it cannot be verified.",
+        causes: [
+            "The signer uses another selector than the one checked.",
+            "The key was never published at `<selector>._domainkey.<domain>`.",
+        ],
+        remedies: [
+            "Publish the public key the signer uses, at the selector it signs with.",
+        ],
+        severity: Permanent,
+        retry: AfterFix,
+    }
+    DkimKeyRevoked = "dkim_key_revoked" {
+        summary: "The DKIM key at the selector is revoked (`p=` is empty).",
+        causes: [
+            "The key was revoked on purpose (RFC 6376 s3.6.1) but something still signs with it.",
+        ],
+        remedies: [
+            "Sign with a current selector.",
+        ],
+        severity: Permanent,
+        retry: AfterFix,
+    }
+    DkimKeyWeak = "dkim_key_weak" {
+        summary: "The DKIM RSA key is too short: verifiers reject keys under 1024 bits and 2048 bits is the norm.",
+        causes: [
+            "An old key, generated before RFC 8301 raised the minimum.",
+        ],
+        remedies: [
+            "Rotate to a 2048-bit RSA key or an Ed25519 key (RFC 8463), under a new selector.",
+        ],
+        severity: Permanent,
+        retry: AfterFix,
+    }
+    DkimSyntaxError = "dkim_syntax_error" {
+        summary: "The DKIM key record does not parse: a bad tag, an unknown key type, or a key that is not base64.",
+        causes: [
+            "A typo, or a long key split into TXT strings and joined wrongly.",
+        ],
+        remedies: [
+            "Publish the record again from the signer's output, splitting the key into strings without adding characters.",
+        ],
+        severity: Permanent,
+        retry: AfterFix,
+    }
+    DkimTestingMode = "dkim_testing_mode" {
+        summary: "The DKIM key is flagged as testing (`t=y`): verifiers treat failures leniently.",
+        causes: [
+            "The flag was left on after the set-up.",
+        ],
+        remedies: [
+            "Remove `t=y` once signing works.",
+        ],
+        severity: Info,
+        retry: AfterFix,
+    }
+    MtaStsMissing = "mta_sts_missing" {
+        summary: "The domain publishes no MTA-STS record, so senders cannot insist on TLS when delivering to it.",
+        causes: [
+            "No `v=STSv1` TXT record at `_mta-sts.<domain>` (RFC 8461 s3.1).",
+        ],
+        remedies: [
+            "Publish MTA-STS (a TXT record and a policy file over HTTPS) to stop TLS downgrade attacks.",
+        ],
+        severity: Info,
+        retry: AfterFix,
+    }
+    MtaStsSyntaxError = "mta_sts_syntax_error" {
+        summary: "The MTA-STS record or policy file does not parse.",
+        causes: [
+            "A typo in the TXT record or the policy file (RFC 8461 s3.1, s3.2).",
+        ],
+        remedies: [
+            "Fix the field the detail quotes.",
+        ],
+        severity: Permanent,
+        retry: AfterFix,
+    }
+    MtaStsPolicyUnavailable = "mta_sts_policy_unavailable" {
+        summary: "The MTA-STS record is published but its policy file cannot be fetched over HTTPS with a valid certificate.",
+        causes: [
+            "No web server at `mta-sts.<domain>`, or its certificate is missing, expired or for another name (RFC 8461 s3.3).",
+        ],
+        remedies: [
+            "Serve the policy at `https://mta-sts.<domain>/.well-known/mta-sts.txt` with a valid certificate.",
+        ],
+        severity: Permanent,
+        retry: AfterFix,
+    }
+    MtaStsMxMismatch = "mta_sts_mx_mismatch" {
+        summary: "An MX host of the domain matches none of the `mx:` patterns of its MTA-STS policy, so enforcing senders will not deliver to it.",
+        causes: [
+            "The MX records changed and the policy was not updated (RFC 8461 s4.1).",
+        ],
+        remedies: [
+            "Add the MX host to the policy (and raise its `id` in the TXT record).",
+        ],
+        severity: Permanent,
+        retry: AfterFix,
+    }
+    MtaStsTesting = "mta_sts_testing" {
+        summary: "The MTA-STS policy is in testing mode: failures are reported, not enforced.",
+        causes: [
+            "`mode: testing` in the policy file.",
+        ],
+        remedies: [
+            "Move to `mode: enforce` once the TLS reports are clean.",
+        ],
+        severity: Info,
+        retry: AfterFix,
+    }
+    TlsRptMissing = "tls_rpt_missing" {
+        summary: "The domain publishes no TLS-RPT record, so it gets no reports of TLS failures delivering to it.",
+        causes: [
+            "No `v=TLSRPTv1` TXT record at `_smtp._tls.<domain>` (RFC 8460 s3).",
+        ],
+        remedies: [
+            "Publish `v=TLSRPTv1; rua=mailto:...` to receive TLS failure reports.",
+        ],
+        severity: Info,
+        retry: AfterFix,
+    }
+    TlsRptSyntaxError = "tls_rpt_syntax_error" {
+        summary: "The TLS-RPT record does not parse.",
+        causes: [
+            "A typo in the record, or an `rua` that is not a `mailto:` or `https:` URI (RFC 8460 s3).",
+        ],
+        remedies: [
+            "Fix the field the detail quotes.",
+        ],
+        severity: Permanent,
+        retry: AfterFix,
+    }
+    DaneTlsaMismatch = "dane_tlsa_mismatch" {
+        summary: "The MX publishes TLSA records, but none matches the certificate chain it presented, so DANE senders will not deliver.",
+        causes: [
+            "The certificate or key was rotated without updating the TLSA records first (RFC 7672 s3, RFC 6698 s2.1).",
+        ],
+        remedies: [
+            "Publish TLSA records for the new key before rotating; `3 1 1` (the key's digest) survives renewals that keep the key.",
+        ],
+        severity: Permanent,
+        retry: AfterFix,
+    }
+    DaneUnsigned = "dane_unsigned" {
+        summary: "TLSA records are published but the answer was not DNSSEC-authenticated, so senders ignore them.",
+        causes: [
+            "The zone is not signed, or the resolver used does not validate.",
+        ],
+        remedies: [
+            "Sign the zone with DNSSEC; check with a validating resolver.",
+        ],
+        severity: Info,
+        retry: AfterFix,
+    }
+    FcrdnsMissing = "fcrdns_missing" {
+        summary: "The IP address has no reverse DNS (PTR) name; many receivers refuse mail from such addresses.",
+        causes: [
+            "The reverse zone of the address is not delegated, or no PTR was set.",
+        ],
+        remedies: [
+            "Ask the IP's provider to set its PTR to the mail server's name.",
+        ],
+        severity: Permanent,
+        retry: AfterFix,
+    }
+    FcrdnsMismatch = "fcrdns_mismatch" {
+        summary: "The IP's reverse DNS name does not resolve back to the IP, or the server calls itself by another name.",
+        causes: [
+            "The PTR is still the provider's default name.",
+            "The A/AAAA of the PTR name, or the EHLO name, was not updated.",
+        ],
+        remedies: [
+            "Give the PTR name an A/AAAA record with this IP, and use that name in EHLO.",
+        ],
+        severity: Warning,
+        retry: AfterFix,
+    }
+    DnsblListed = "dnsbl_listed" {
+        summary: "The IP address is listed on a DNS block list.",
+        causes: [
+            "Spam or abuse was seen from the address, or the list covers the whole range (dynamic or residential addresses); the list's TXT answer says why.",
+        ],
+        remedies: [
+            "Fix the cause first, then follow the list's delisting procedure.",
+        ],
+        severity: Permanent,
+        retry: AfterFix,
+    }
 }
 
 impl fmt::Display for DiagnosisClass {
@@ -1145,9 +1573,6 @@ mod taxonomy {
     /// bullets that introduce classes beyond the tables.
     fn documented_ids() -> Vec<String> {
         let text = include_str!("../../docs/DIAGNOSES.md");
-        // The domain-check classes of s4.12 come with the record layer, on its own branch;
-        // until it is merged this check covers the sections before it.
-        let text = text.split("### 4.12").next().unwrap_or(text);
         let mut ids = Vec::new();
         for line in text.lines() {
             let cell = if let Some(row) = line.strip_prefix("| `") {

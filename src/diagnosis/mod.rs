@@ -44,6 +44,7 @@ mod class;
 mod context;
 mod engine;
 mod noreply;
+mod records;
 mod rules;
 mod session;
 mod text;

@@ -8,11 +8,15 @@ mod client;
 mod command;
 mod data;
 mod diagnose;
+mod records;
 mod reply;
+mod spf;
 
 pub use capabilities::capabilities;
 pub use client::client;
 pub use command::command;
 pub use data::data;
 pub use diagnose::diagnose;
+pub use records::records;
 pub use reply::reply;
+pub use spf::{FuzzZone, max_queries, spf_eval, spf_record};
