@@ -165,9 +165,69 @@ pub(crate) fn find_line_feed(haystack: &[u8]) -> Option<usize> {
 }
 
 /// Finds the first LF, and tells whether any octet before it has the high bit set (the line
-/// is not ASCII), in one pass of eight octets at a time.
+/// is not ASCII), in one pass: sixteen octets at a time with SSE2 (part of every x86-64
+/// CPU, so no detection) once the line is that long, else eight at a time.
 #[inline]
 pub(crate) fn scan_line(haystack: &[u8]) -> (Option<usize>, bool) {
+    #[cfg(target_arch = "x86_64")]
+    if haystack.len() >= 16 {
+        return scan_line_sse2(haystack);
+    }
+    scan_line_words(haystack)
+}
+
+/// [`scan_line`] for 16 octets or more: one compare and two mask extractions per 16 octets,
+/// a quarter of the word loop's iterations on a 64-octet line (an error reply's typical
+/// length), so fewer loop exits to predict.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn scan_line_sse2(haystack: &[u8]) -> (Option<usize>, bool) {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+    };
+
+    /// Bit i of the first mask: octet i is LF; of the second: octet i has its high bit set.
+    #[inline(always)]
+    fn masks(block: &[u8; 16]) -> (u32, u32) {
+        // SAFETY: `block` is 16 readable octets and `loadu` has no alignment requirement;
+        // the SSE2 intrinsics need only SSE2, which every x86_64 target enables.
+        unsafe {
+            let octets: __m128i = _mm_loadu_si128(block.as_ptr().cast());
+            let line_feeds = _mm_movemask_epi8(_mm_cmpeq_epi8(octets, _mm_set1_epi8(b'\n' as i8)));
+            (line_feeds as u32, _mm_movemask_epi8(octets) as u32)
+        }
+    }
+
+    let (blocks, tail) = haystack.as_chunks::<16>();
+    let mut high = 0u32;
+    for (index, block) in blocks.iter().enumerate() {
+        let (line_feeds, highs) = masks(block);
+        if line_feeds != 0 {
+            let at = line_feeds.trailing_zeros();
+            high |= highs & ((1u32 << at) - 1);
+            return (Some(index * 16 + at as usize), high != 0);
+        }
+        high |= highs;
+    }
+    if !tail.is_empty()
+        && let Some(last) = haystack.last_chunk::<16>()
+    {
+        // The last 16 octets, overlapping the blocks already read: those hold no LF, and
+        // their high bits are already counted, so reading them again changes nothing.
+        let (line_feeds, highs) = masks(last);
+        if line_feeds != 0 {
+            let at = line_feeds.trailing_zeros();
+            high |= highs & ((1u32 << at) - 1);
+            return (Some(haystack.len() - 16 + at as usize), high != 0);
+        }
+        high |= highs;
+    }
+    (None, high != 0)
+}
+
+/// [`scan_line`] eight octets at a time (SWAR), for short lines and other architectures.
+#[inline]
+fn scan_line_words(haystack: &[u8]) -> (Option<usize>, bool) {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     const LF: u64 = ONES * b'\n' as u64;
@@ -264,11 +324,29 @@ mod tests {
 
     proptest! {
         #[test]
-        fn finds_the_first_line_feed(hay in proptest::collection::vec(prop_oneof![Just(b'\n'), Just(b'\r'), Just(0x8a), Just(b'a'), any::<u8>()], 0..80)) {
+        fn finds_the_first_line_feed(hay in proptest::collection::vec(prop_oneof![Just(b'\n'), Just(b'\r'), Just(0x8a), Just(b'a'), any::<u8>()], 0..200)) {
             let lf = hay.iter().position(|&b| b == b'\n');
             prop_assert_eq!(find_line_feed(&hay), lf);
             let before = &hay[..lf.unwrap_or(hay.len())];
             prop_assert_eq!(scan_line(&hay), (lf, !before.is_ascii()));
+        }
+
+        #[test]
+        fn finds_a_line_feed_after_a_long_run(
+            run in proptest::collection::vec(any::<u8>().prop_filter("no LF", |b| *b != b'\n'), 0..100),
+            rest in proptest::collection::vec(any::<u8>(), 0..40),
+            with_lf in any::<bool>(),
+        ) {
+            // Runs of every length around the 8- and 16-octet blocks, with and without a
+            // high octet in them, the LF (if any) after the run.
+            let mut hay = run.clone();
+            if with_lf {
+                hay.push(b'\n');
+                hay.extend_from_slice(&rest);
+            }
+            let lf = with_lf.then_some(run.len());
+            prop_assert_eq!(scan_line(&hay), (lf, !run.is_ascii()));
+            prop_assert_eq!(scan_line_words(&hay), (lf, !run.is_ascii()));
         }
 
         #[test]
