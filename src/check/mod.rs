@@ -19,10 +19,12 @@
 //! Optional steps follow swaks' "optional-strict" rule: skipped when the server does not
 //! offer them and the caller did not require them; failed when tried and refused.
 
+mod domain;
 mod report;
 
 use std::time::{Duration, Instant};
 
+pub use domain::DomainCheckReport;
 pub use report::{
     CapabilityChanges, Report, StepReport, StepStatus, TlsFacts, TranscriptLine, Verdict, Warning,
 };
