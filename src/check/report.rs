@@ -245,6 +245,9 @@ pub struct Report {
     pub verdict: Verdict,
     /// The address the session ran on, when the IO adapter reports it (not in the JSON).
     pub address: Option<std::net::SocketAddr>,
+    /// The ports tried before this check (`--probe-ports`), when any: shown first, and in the
+    /// JSON as `"ports"`.
+    pub ports: Vec<super::PortProbe>,
 }
 
 impl Report {
@@ -260,6 +263,7 @@ impl Report {
             transcript: Vec::new(),
             verdict: Verdict::Pass,
             address: None,
+            ports: Vec::new(),
         }
     }
 
@@ -347,6 +351,31 @@ impl Report {
     /// ([`escape::terminal_line`](crate::escape::terminal_line)), so each step stays on its line.
     pub fn summary_text(&self) -> String {
         let mut out = String::new();
+        if !self.ports.is_empty() {
+            let _ = writeln!(out, "Ports");
+            for probe in &self.ports {
+                let _ = writeln!(
+                    out,
+                    "  {:<4}  {:<5} {:<12} {}",
+                    probe.status.as_str().to_uppercase(),
+                    probe.port,
+                    probe.role.as_str(),
+                    line(&probe.answer)
+                );
+                for diagnosis in &probe.diagnoses {
+                    let _ = writeln!(
+                        out,
+                        "        -> {}: {}",
+                        diagnosis.class().as_str(),
+                        line(diagnosis.summary())
+                    );
+                    if let Some(detail) = diagnosis.detail() {
+                        let _ = writeln!(out, "           seen: {}", line(detail));
+                    }
+                }
+            }
+            let _ = writeln!(out, "Checked: {}\n", line(&self.server));
+        }
         let _ = writeln!(out, "Steps");
         for step in &self.steps {
             let label = match &step.target {
@@ -586,6 +615,13 @@ impl Report {
             json.string(&format!("{prefix}{}", line.text));
         }
         json.end_array();
+        if !self.ports.is_empty() {
+            json.key("ports").begin_array();
+            for probe in &self.ports {
+                probe.write_json(json);
+            }
+            json.end_array();
+        }
         extra(json);
         json.key("verdict").string(verdict.as_str());
         json.end_object();
