@@ -1245,3 +1245,44 @@ fn probe_ports_finds_each_mode_and_checks_the_best() {
     );
     assert_eq!(json["server"], format!("localhost:{}", postfix.mx));
 }
+
+/// Not a test: serves the sound domain (signed) for a person or a timing script and prints
+/// the command line to check it; runs for `SMTP_SANSIO_SERVE_SECS` (default 60) seconds.
+/// `cargo test --all-features --test domain_check -- --ignored serve_the_sound_domain --nocapture`
+#[test]
+#[ignore = "serves the fixtures for a person; see scripts/domain-check-demo.sh"]
+fn serve_the_sound_domain() {
+    let mut setup = Setup::sound();
+    setup.signed = true;
+    setup.extra.push(Zone::new("bl.test", ""));
+    let postfix = mailserver::running("serve_the_sound_domain");
+    let mx_port = postfix.as_ref().map_or(2525, |p| p.mx);
+    if let Some(cert) = postfix_certificate() {
+        setup.set(
+            &format!("_{mx_port}._tcp.mx"),
+            "TLSA",
+            &format!("3 1 1 {}", spki_sha256_hex(&cert)),
+        );
+    }
+    let server = setup.serve();
+    let https = https::serve("mta-sts.example.test", https::Answer::policy(POLICY));
+    let dir = TempDir::new("serve");
+    let mut ca = https.ca_pem.clone();
+    if let Some(postfix) = &postfix {
+        ca.push_str(&std::fs::read_to_string(&postfix.ca).expect("the Postfix CA"));
+    }
+    let ca_file = dir.0.join("ca.pem");
+    std::fs::write(&ca_file, ca).unwrap();
+    println!(
+        "COMMAND: --domain example.test --resolver {} --trust-anchor {} --ca {} --mta-sts-port {} --mx-port {mx_port} --ip 127.0.0.1 --dkim-selector sel --dnsbl bl.test",
+        server.addr,
+        server.trust_anchor.as_ref().unwrap().display(),
+        ca_file.display(),
+        https.addr.port()
+    );
+    let secs = std::env::var("SMTP_SANSIO_SERVE_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    std::thread::sleep(Duration::from_secs(secs));
+}

@@ -10,11 +10,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts};
+use hickory_resolver::net::client::{Client, ClientHandle};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::net::udp::UdpClientStream;
 use hickory_resolver::net::{DnsError, NetError};
-use hickory_resolver::proto::dnssec::Proof;
+use hickory_resolver::proto::dnssec::{Proof, TrustAnchors};
 use hickory_resolver::proto::op::ResponseCode;
-use hickory_resolver::proto::rr::{Name, RData, RecordType};
+use hickory_resolver::proto::rr::{DNSClass, Name, RData, RecordType};
 use hickory_resolver::{Resolver, TokioResolver};
 use smtp_sansio::records::dane::TlsaRecord;
 use smtp_sansio::records::domain::{DomainCheck, PolicyRequest};
@@ -38,10 +40,15 @@ type Failure = String;
 
 /// Two resolvers over the same servers: a plain one for every query, and one that validates
 /// DNSSEC for the TLSA queries (only DANE cares whether an answer is authenticated).
+///
+/// With `--resolver`, PTR queries go to that server as asked, like `dig @server`: a stub
+/// resolver answers the reverse names of 127.0.0.0/8 and ::1 itself (RFC 6761 s6.3, and
+/// hickory-resolver does), but a checker asked what a server publishes must ask it.
 #[derive(Clone)]
 pub struct Dns {
     plain: TokioResolver,
     validating: TokioResolver,
+    direct: Option<Client<TokioRuntimeProvider>>,
     timeout: Duration,
 }
 
@@ -70,16 +77,31 @@ impl Dns {
             // The domain's published DNS, not this machine's /etc/hosts.
             options.use_hosts_file = ResolveHosts::Never;
             options.validate = validate;
-            if validate {
-                options.trust_anchor = settings.trust_anchor.clone();
+            if validate && let Some(path) = &settings.trust_anchor {
+                // Loaded here: the builder reads no `ResolverOpts::trust_anchor` file itself.
+                let anchors = TrustAnchors::from_file(path)
+                    .map_err(|error| format!("--trust-anchor {}: {error}", path.display()))?;
+                builder = builder.with_trust_anchor(Arc::new(anchors));
             }
             builder
                 .build()
                 .map_err(|error| format!("DNS resolver: {error}"))
         };
+        let direct = match settings.server {
+            Some(server) => {
+                let stream = UdpClientStream::builder(server, TokioRuntimeProvider::default())
+                    .with_timeout(Some(settings.timeout))
+                    .build();
+                let (client, background) = Client::<TokioRuntimeProvider>::from_sender(stream);
+                tokio::spawn(background);
+                Some(client)
+            }
+            None => None,
+        };
         Ok(Dns {
             plain: build(false)?,
             validating: build(true)?,
+            direct,
             timeout: settings.timeout,
         })
     }
@@ -89,6 +111,25 @@ impl Dns {
         let name = Name::from_ascii(format!("{}.", query.name))
             .map_err(|error| format!("{:?} is not a DNS name: {error}", query.name))?;
         let kind = record_type(query.kind);
+        if let (QueryKind::Ptr, Some(client)) = (query.kind, &self.direct) {
+            let response = client
+                .clone()
+                .query(name, DNSClass::IN, kind)
+                .await
+                .map_err(|error| self.failure(&error))?;
+            return match response.response_code {
+                ResponseCode::NoError => Ok(Answer::records(
+                    response
+                        .answers
+                        .iter()
+                        .filter(|r| r.record_type() == kind)
+                        .filter_map(|r| rdata(&r.data))
+                        .collect(),
+                )),
+                ResponseCode::NXDomain => Ok(Answer::NxDomain),
+                code => Err(code.to_str().to_owned()),
+            };
+        }
         if query.kind == QueryKind::Tlsa {
             match self.validating.lookup(name.clone(), kind).await {
                 Ok(lookup) => {
