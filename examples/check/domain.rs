@@ -127,7 +127,7 @@ impl Dns {
                         .collect(),
                 )),
                 ResponseCode::NXDomain => Ok(Answer::NxDomain),
-                code => Err(code.to_str().to_owned()),
+                code => Err(rcode(code)),
             };
         }
         if query.kind == QueryKind::Tlsa {
@@ -174,10 +174,21 @@ impl Dns {
             NetError::Timeout => {
                 format!("no answer in {} s, 2 attempts", self.timeout.as_secs_f64())
             }
-            NetError::Dns(DnsError::ResponseCode(code)) => code.to_str().to_owned(),
+            NetError::Dns(DnsError::ResponseCode(code)) => rcode(*code),
             NetError::Dns(DnsError::DnssecBogus) => "DNSSEC validation failed".to_owned(),
             other => other.to_string(),
         }
+    }
+}
+
+/// A response code as DNS tools print it (RFC 1035 s4.1.1, RFC 6895 s2.3).
+fn rcode(code: ResponseCode) -> String {
+    match code {
+        ResponseCode::ServFail => "SERVFAIL".to_owned(),
+        ResponseCode::Refused => "REFUSED".to_owned(),
+        ResponseCode::FormErr => "FORMERR".to_owned(),
+        ResponseCode::NotImp => "NOTIMP".to_owned(),
+        other => other.to_str().to_owned(),
     }
 }
 
