@@ -181,21 +181,14 @@ impl CheckStatus {
 
     /// The status that `diagnoses` call for.
     pub fn of(diagnoses: &[Diagnosis]) -> CheckStatus {
-        let worst =
-            diagnoses
-                .iter()
-                .map(|d| d.severity())
-                .fold(CheckStatus::Pass, |status, severity| {
-                    let this = match severity {
-                        DiagnosisSeverity::Permanent | DiagnosisSeverity::Transient => {
-                            CheckStatus::Fail
-                        }
-                        DiagnosisSeverity::Warning => CheckStatus::Warn,
-                        DiagnosisSeverity::Info => CheckStatus::Info,
-                    };
-                    status.max(this)
-                });
-        worst
+        diagnoses
+            .iter()
+            .map(|d| match d.severity() {
+                DiagnosisSeverity::Permanent | DiagnosisSeverity::Transient => CheckStatus::Fail,
+                DiagnosisSeverity::Warning => CheckStatus::Warn,
+                DiagnosisSeverity::Info => CheckStatus::Info,
+            })
+            .fold(CheckStatus::Pass, CheckStatus::max)
     }
 }
 

@@ -121,11 +121,7 @@ impl RequestHandler for Faulty {
         request: &Request,
         mut response_handle: R,
     ) -> ResponseInfo {
-        let asked = request
-            .queries
-            .queries()
-            .first()
-            .map(|q| LowerName::from(q.name().clone()));
+        let asked = request.queries.queries().first().map(|q| q.name().clone());
         if let Some(asked) = &asked {
             if self.silent.iter().any(|n| n.zone_of(asked)) {
                 // No answer at all: the resolver's timeout is the only way out.
