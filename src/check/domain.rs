@@ -33,7 +33,9 @@ pub struct DomainCheckReport {
 impl DomainCheckReport {
     /// Joins the record checks with the SMTP checks: `servers` holds each server's host name
     /// (the MX name, or the server checked instead) and its report, which gains what the
-    /// records imply (see the [module docs](self)).
+    /// records imply: a failed STARTTLS step when the MX does not offer STARTTLS and the
+    /// domain's MTA-STS policy is `enforce` (RFC 8461 s5), and an `fcrdns_mismatch` warning
+    /// when its banner or EHLO name is not the PTR name of its address.
     pub fn new(domain: DomainReport, servers: Vec<(String, Report)>) -> DomainCheckReport {
         let servers = servers
             .into_iter()
