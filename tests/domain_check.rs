@@ -1248,24 +1248,46 @@ fn probe_ports_finds_each_mode_and_checks_the_best() {
 
 /// Not a test: serves the sound domain (signed) for a person or a timing script and prints
 /// the command line to check it; runs for `SMTP_SANSIO_SERVE_SECS` (default 60) seconds.
+/// `SMTP_SANSIO_SERVE_VARIANT=broken` serves a domain with something wrong in most records.
 /// `cargo test --all-features --test domain_check -- --ignored serve_the_sound_domain --nocapture`
 #[test]
-#[ignore = "serves the fixtures for a person; see scripts/domain-check-demo.sh"]
+#[ignore = "serves the fixtures for a person; scripts/domain-check-timing.sh uses it"]
 fn serve_the_sound_domain() {
     let mut setup = Setup::sound();
     setup.signed = true;
     setup.extra.push(Zone::new("bl.test", ""));
+    let broken = std::env::var("SMTP_SANSIO_SERVE_VARIANT").is_ok_and(|v| v == "broken");
+    let mut policy = POLICY.to_owned();
+    if broken {
+        // A domain with something wrong in most records.
+        setup
+            .set("@", "TXT", "\"v=spf1 ptr mx ?all\"")
+            .set("_dmarc", "TXT", "\"v=DMARC1; p=none; pct=50\"")
+            .set("sel._domainkey", "TXT", "\"v=DKIM1; p=\"")
+            .remove("_smtp._tls", "TXT");
+        setup.extra[0] = Zone::new(
+            "bl.test",
+            "1.0.0.127 IN A 127.0.0.2\n1.0.0.127 IN TXT \"listed for testing\"",
+        );
+        policy =
+            "version: STSv1\r\nmode: testing\r\nmx: mail.example.net\r\nmax_age: 86400\r\n".into();
+    }
     let postfix = mailserver::running("serve_the_sound_domain");
     let mx_port = postfix.as_ref().map_or(2525, |p| p.mx);
     if let Some(cert) = postfix_certificate() {
+        let digest = if broken {
+            "ab".repeat(32)
+        } else {
+            spki_sha256_hex(&cert)
+        };
         setup.set(
             &format!("_{mx_port}._tcp.mx"),
             "TLSA",
-            &format!("3 1 1 {}", spki_sha256_hex(&cert)),
+            &format!("3 1 1 {digest}"),
         );
     }
     let server = setup.serve();
-    let https = https::serve("mta-sts.example.test", https::Answer::policy(POLICY));
+    let https = https::serve("mta-sts.example.test", https::Answer::policy(&policy));
     let dir = TempDir::new("serve");
     let mut ca = https.ca_pem.clone();
     if let Some(postfix) = &postfix {
