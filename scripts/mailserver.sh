@@ -55,8 +55,9 @@
 #   message_size_limit = 200000 octets, advertised as SIZE 200000. MAIL FROM with SIZE=200001
 #   or more gets "552 5.3.4 Message size exceeds fixed limit"; a longer message sent without
 #   SIZE= gets "552 5.3.4 Error: message file too big" after the final dot.
-#   TLS: a test CA (ca.pem) signs the server certificate (CN localhost, SAN DNS:localhost and
-#        IP:127.0.0.1). Trust ca.pem ($SMTP_SANSIO_CA) with the client's --ca.
+#   TLS: a test CA (ca.pem) signs the server certificate (CN localhost, SAN DNS:localhost,
+#        DNS:mx.example.test, DNS:mx2.example.test and IP:127.0.0.1; the MX names are for the
+#        domain-check tests). Trust ca.pem ($SMTP_SANSIO_CA) with the client's --ca.
 #
 # State directory: ${SMTP_SANSIO_MAILSERVER_DIR:-/tmp/smtp-sansio-mailserver}
 #   postfix/etc      main.cf, master.cf, vmailbox   (postfix -c / postconf -c this directory)
@@ -251,11 +252,36 @@ make_certificates() {
     chmod 755 "$TLS_DIR"
     if [[ -s $TLS_DIR/ca.pem && -s $TLS_DIR/server.pem && -s $TLS_DIR/server.key ]] &&
         openssl x509 -checkend 86400 -noout -in "$TLS_DIR/server.pem" >/dev/null 2>&1; then
-        return 0
+        # A certificate made before the MX names were added (tests/domain_check.rs checks
+        # this server as the MX of example.test): issue a new one from the same CA.
+        if openssl x509 -noout -ext subjectAltName -in "$TLS_DIR/server.pem" 2>/dev/null |
+            grep -q "DNS:$HOSTNAME_FQDN"; then
+            return 0
+        fi
+        if [[ -s $TLS_DIR/ca.key ]]; then
+            log "adding the MX names to the server certificate in $TLS_DIR (same CA)"
+            write_openssl_cnf
+            make_server_certificate
+            # A running Postfix reloads, to present the new certificate.
+            CHANGED=1
+            return 0
+        fi
     fi
     log "making the test CA and server certificate in $TLS_DIR"
     # A CA made with `openssl req -x509` signs a leaf for localhost: rustls/webpki refuse a
     # CA:TRUE certificate used as the server's own, so a lone self-signed cert is not enough.
+    write_openssl_cnf
+    local cnf=$TLS_DIR/openssl.cnf
+    openssl req -x509 -new -newkey rsa:2048 -nodes -sha256 -days 3650 -config "$cnf" \
+        -extensions ca_ext -subj "/CN=smtp-sansio interop test CA" \
+        -keyout "$TLS_DIR/ca.key" -out "$TLS_DIR/ca.pem" 2>/dev/null
+    make_server_certificate
+}
+
+# The server certificate's names: localhost and 127.0.0.1 (the interop tests), and the MX
+# names of example.test (the domain-check tests resolve mx and mx2.example.test to 127.0.0.1
+# in their DNS fixtures, and verify the certificate for the MX name, RFC 7672 s3.2.2).
+write_openssl_cnf() {
     cat >"$TLS_DIR/openssl.cnf" <<'EOF'
 [req]
 distinguished_name = dn
@@ -270,14 +296,14 @@ subjectKeyIdentifier = hash
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature, keyEncipherment
 extendedKeyUsage = serverAuth
-subjectAltName = DNS:localhost, IP:127.0.0.1
+subjectAltName = DNS:localhost, DNS:mx.example.test, DNS:mx2.example.test, IP:127.0.0.1
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 EOF
+}
+
+make_server_certificate() {
     local cnf=$TLS_DIR/openssl.cnf
-    openssl req -x509 -new -newkey rsa:2048 -nodes -sha256 -days 3650 -config "$cnf" \
-        -extensions ca_ext -subj "/CN=smtp-sansio interop test CA" \
-        -keyout "$TLS_DIR/ca.key" -out "$TLS_DIR/ca.pem" 2>/dev/null
     openssl req -new -newkey rsa:2048 -nodes -sha256 -config "$cnf" -subj "/CN=localhost" \
         -keyout "$TLS_DIR/server.key" -out "$TLS_DIR/server.csr" 2>/dev/null
     openssl x509 -req -sha256 -days 3650 -in "$TLS_DIR/server.csr" -CA "$TLS_DIR/ca.pem" \

@@ -335,9 +335,15 @@ fn drive<M: Machine, S: Socket>(
 /// bounded by `timeout`; the last error when none answers.
 fn connect_tcp(host: &str, port: u16, timeout: Duration) -> io::Result<TcpStream> {
     let addrs: Vec<SocketAddr> = (host, port).to_socket_addrs()?.collect();
+    connect_addresses(&addrs, timeout)
+}
+
+/// Connects to each address in turn, each attempt bounded by `timeout`; the last error when
+/// none answers.
+fn connect_addresses(addresses: &[SocketAddr], timeout: Duration) -> io::Result<TcpStream> {
     let mut last = io::Error::new(io::ErrorKind::NotFound, "the name has no address");
-    for addr in addrs {
-        match TcpStream::connect_timeout(&addr, timeout) {
+    for addr in addresses {
+        match TcpStream::connect_timeout(addr, timeout) {
             Ok(tcp) => {
                 let _ = tcp.set_nodelay(true);
                 return Ok(tcp);
@@ -573,18 +579,45 @@ pub fn check(options: CheckOptions, tls: Option<Arc<dyn TlsConnect>>) -> Report 
             return check.into_report();
         }
     };
-    let socket = match connect_tcp(&host, port, options.timeouts.greeting) {
+    let socket = connect_tcp(&host, port, options.timeouts.greeting);
+    run_check(check, socket, &host, tls)
+}
+
+/// [`check`] of a server whose addresses the caller resolved (with its own resolver, as a
+/// domain check does for an MX): each address is tried in turn, and the certificate must
+/// carry `tls_name` (the MX host name, RFC 7672 s3.2.2 and RFC 8461 s4.2 practice), whatever
+/// `options.server` says. [`Report::address`] says which address answered.
+pub fn check_at(
+    options: CheckOptions,
+    addresses: &[SocketAddr],
+    tls_name: &str,
+    tls: Option<Arc<dyn TlsConnect>>,
+) -> Report {
+    let check = Check::new(options.clone(), Instant::now());
+    let socket = connect_addresses(addresses, options.timeouts.greeting);
+    run_check(check, socket, tls_name, tls)
+}
+
+fn run_check(
+    mut check: Check,
+    socket: io::Result<TcpStream>,
+    tls_name: &str,
+    tls: Option<Arc<dyn TlsConnect>>,
+) -> Report {
+    let options = check.options().clone();
+    let socket = match socket {
         Ok(socket) => socket,
         Err(error) => {
             check.connection_failed(Instant::now(), io_diagnosis(&error));
             return check.into_report();
         }
     };
+    let address = socket.peer_addr().ok();
     let mut link = Link::new(socket);
     if options.tls == CheckTls::Implicit {
         let deadline = Instant::now() + options.timeouts.greeting;
         let result = match &tls {
-            Some(connector) => link.handshake(connector.as_ref(), &host, deadline),
+            Some(connector) => link.handshake(connector.as_ref(), tls_name, deadline),
             None => Err(tls_diag(
                 "no TLS implementation is available for implicit TLS (handshake)",
             )),
@@ -593,14 +626,18 @@ pub fn check(options: CheckOptions, tls: Option<Arc<dyn TlsConnect>>) -> Report 
             Ok(facts) => check.connected(Instant::now(), Some(facts)),
             Err(diagnosis) => {
                 check.connection_failed(Instant::now(), *diagnosis);
-                return check.into_report();
+                let mut report = check.into_report();
+                report.address = address;
+                return report;
             }
         }
     } else {
         check.connected(Instant::now(), None);
     }
-    drive(&mut check, &mut link, tls.as_deref(), &host, |_| false);
-    check.into_report()
+    drive(&mut check, &mut link, tls.as_deref(), tls_name, |_| false);
+    let mut report = check.into_report();
+    report.address = address;
+    report
 }
 
 /// A TLS failure described in words, as a diagnosis.

@@ -19,10 +19,14 @@
 //! Optional steps follow swaks' "optional-strict" rule: skipped when the server does not
 //! offer them and the caller did not require them; failed when tried and refused.
 
+mod domain;
+mod probe;
 mod report;
 
 use std::time::{Duration, Instant};
 
+pub use domain::DomainCheckReport;
+pub use probe::{PortProbe, PortRole, best_port};
 pub use report::{
     CapabilityChanges, Report, StepReport, StepStatus, TlsFacts, TranscriptLine, Verdict, Warning,
 };

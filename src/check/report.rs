@@ -101,6 +101,9 @@ pub struct TlsFacts {
     /// The certificate did not verify against the trust anchors but is byte-equal to one
     /// the caller trusts explicitly (a pinned, typically self-signed, certificate).
     pub pinned: bool,
+    /// The certificate chain the server presented, DER, its own certificate first: what DANE
+    /// TLSA records are matched against (RFC 7672 s3). Not in the JSON report.
+    pub chain: Vec<Vec<u8>>,
 }
 
 impl TlsFacts {
@@ -126,14 +129,14 @@ pub struct Warning {
 }
 
 impl Warning {
-    pub(super) fn new(text: String) -> Warning {
+    pub(crate) fn new(text: String) -> Warning {
         Warning {
             text,
             diagnosis: None,
         }
     }
 
-    pub(super) fn with_diagnosis(text: String, diagnosis: Diagnosis) -> Warning {
+    pub(crate) fn with_diagnosis(text: String, diagnosis: Diagnosis) -> Warning {
         Warning {
             text,
             diagnosis: Some(diagnosis),
@@ -240,6 +243,11 @@ pub struct Report {
     pub transcript: Vec<TranscriptLine>,
     /// The outcome (final once the check is done).
     pub verdict: Verdict,
+    /// The address the session ran on, when the IO adapter reports it (not in the JSON).
+    pub address: Option<std::net::SocketAddr>,
+    /// The ports tried before this check (`--probe-ports`), when any: shown first, and in the
+    /// JSON as `"ports"`.
+    pub ports: Vec<super::PortProbe>,
 }
 
 impl Report {
@@ -254,10 +262,12 @@ impl Report {
             warnings: Vec::new(),
             transcript: Vec::new(),
             verdict: Verdict::Pass,
+            address: None,
+            ports: Vec::new(),
         }
     }
 
-    pub(super) fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         self.verdict = if self.steps.iter().any(|s| s.status == StepStatus::Fail) {
             Verdict::Fail
         } else if !self.warnings.is_empty()
@@ -341,6 +351,31 @@ impl Report {
     /// ([`escape::terminal_line`](crate::escape::terminal_line)), so each step stays on its line.
     pub fn summary_text(&self) -> String {
         let mut out = String::new();
+        if !self.ports.is_empty() {
+            let _ = writeln!(out, "Ports");
+            for probe in &self.ports {
+                let _ = writeln!(
+                    out,
+                    "  {:<4}  {:<5} {:<12} {}",
+                    probe.status.as_str().to_uppercase(),
+                    probe.port,
+                    probe.role.as_str(),
+                    line(&probe.answer)
+                );
+                for diagnosis in &probe.diagnoses {
+                    let _ = writeln!(
+                        out,
+                        "        -> {}: {}",
+                        diagnosis.class().as_str(),
+                        line(diagnosis.summary())
+                    );
+                    if let Some(detail) = diagnosis.detail() {
+                        let _ = writeln!(out, "           seen: {}", line(detail));
+                    }
+                }
+            }
+            let _ = writeln!(out, "Checked: {}\n", line(&self.server));
+        }
         let _ = writeln!(out, "Steps");
         for step in &self.steps {
             let label = match &step.target {
@@ -474,6 +509,18 @@ impl Report {
     /// and `transcript`.
     pub fn to_json(&self) -> String {
         let mut json = JsonWriter::new();
+        self.write_json(&mut json, self.verdict, |_| {});
+        json.finish()
+    }
+
+    /// The JSON object of [`Report::to_json`] with `verdict` as its verdict and `extra` keys
+    /// written before it.
+    pub(crate) fn write_json(
+        &self,
+        json: &mut JsonWriter,
+        verdict: Verdict,
+        extra: impl FnOnce(&mut JsonWriter),
+    ) {
         json.begin_object();
         json.key("server").string(&self.server);
         json.key("tls_mode").string(self.tls_mode);
@@ -489,7 +536,7 @@ impl Report {
             };
             json.key("diagnoses").begin_array();
             for diagnosis in &step.diagnoses {
-                diagnosis.write_json(&mut json);
+                diagnosis.write_json(json);
             }
             json.end_array();
             json.key("duration_ms");
@@ -508,11 +555,11 @@ impl Report {
         }
         json.end_array();
         json.key("capabilities");
-        write_optional_capabilities(&mut json, self.capabilities());
+        write_optional_capabilities(json, self.capabilities());
         json.key("capabilities_before_tls");
-        write_optional_capabilities(&mut json, self.capabilities_before_tls.as_ref());
+        write_optional_capabilities(json, self.capabilities_before_tls.as_ref());
         json.key("capabilities_after_tls");
-        write_optional_capabilities(&mut json, self.capabilities_after_tls.as_ref());
+        write_optional_capabilities(json, self.capabilities_after_tls.as_ref());
         json.key("capability_changes");
         match self.capability_changes() {
             Some(changes) => {
@@ -568,9 +615,16 @@ impl Report {
             json.string(&format!("{prefix}{}", line.text));
         }
         json.end_array();
-        json.key("verdict").string(self.verdict.as_str());
+        if !self.ports.is_empty() {
+            json.key("ports").begin_array();
+            for probe in &self.ports {
+                probe.write_json(json);
+            }
+            json.end_array();
+        }
+        extra(json);
+        json.key("verdict").string(verdict.as_str());
         json.end_object();
-        json.finish()
     }
 }
 

@@ -66,11 +66,13 @@
 //! | [`dnsbl`] | DNS block lists: query names and return codes |
 //! | [`rdns`] | reverse DNS and its forward confirmation (FCrDNS) |
 //! | [`dane`] | DANE TLSA records; the matcher with feature `dane` |
+//! | [`domain`] | every check of a mail domain as one machine, with one report |
 
 pub mod dane;
 pub mod dkim;
 pub mod dmarc;
 pub mod dnsbl;
+pub mod domain;
 pub mod mta_sts;
 pub mod mx;
 mod query;

@@ -425,12 +425,11 @@ where
             Some(Verdict::Failed(error)) => facts.verify_error = Some(error),
             _ => {}
         }
-        if let Some(leaf) = self
-            .conn
-            .peer_certificates()
-            .and_then(|certs| certs.first())
-        {
-            certificate_facts(leaf, &mut facts);
+        if let Some(certs) = self.conn.peer_certificates() {
+            if let Some(leaf) = certs.first() {
+                certificate_facts(leaf, &mut facts);
+            }
+            facts.chain = certs.iter().map(|cert| cert.as_ref().to_vec()).collect();
         }
         facts
     }
