@@ -71,8 +71,17 @@ mod dane {
             ..r311.clone()
         };
         assert_eq!(r211.matches(&chain2), Ok(true));
-        assert!(check_chain("mx.example.com", std::slice::from_ref(&r311), &chain2).is_some());
-        assert!(check_chain("mx.example.com", &[r311], &chain).is_none());
+        assert!(
+            check_chain(
+                "_25._tcp.mx.example.com",
+                std::slice::from_ref(&r311),
+                &chain2
+            )
+            .is_err()
+        );
+        assert!(
+            matches!(check_chain("_25._tcp.mx.example.com", std::slice::from_ref(&r311), &chain), Ok(Some(r)) if *r == r311)
+        );
         assert!(subject_public_key_info(b"\x30\x03\x02\x01\x01").is_none());
     }
 }

@@ -105,9 +105,11 @@ pub fn tlsa_name(host: &str, port: u16) -> String {
     )
 }
 
-/// `dane_unsigned` when TLSA records came in an answer that was not DNSSEC-authenticated.
+/// `dane_unsigned` when TLSA records came in an answer that was not DNSSEC-authenticated
+/// (RFC 7672 s2.2: only authenticated TLSA records may be used). `name` is the TLSA owner
+/// name that was asked, `_<port>._tcp.<host>` ([`tlsa_name`]) for the port actually used.
 pub fn check_authenticated(
-    host: &str,
+    name: &str,
     records: &[TlsaRecord],
     authenticated: bool,
 ) -> Option<Diagnosis> {
@@ -117,8 +119,7 @@ pub fn check_authenticated(
             "dane:tlsa",
             None,
             format!(
-                "{} has {} TLSA record(s) in an answer not authenticated by DNSSEC",
-                tlsa_name(host, 25),
+                "{name} has {} TLSA record(s) in an answer not authenticated by DNSSEC",
                 records.len()
             ),
         )
@@ -203,26 +204,42 @@ mod matching {
         }
     }
 
-    /// `dane_tlsa_mismatch` when an MX has TLSA records and none matches its chain.
-    pub fn check_chain(host: &str, records: &[TlsaRecord], chain: &[Vec<u8>]) -> Option<Diagnosis> {
+    /// Matches an MX's TLSA records against the chain it presented (end-entity first).
+    /// Only the records SMTP uses take part: usages 2 and 3, selectors 0 and 1, matching
+    /// types 0 to 2 (RFC 7672 s3.1.3). `Ok(None)` when there are no records, `Ok(Some)` with
+    /// the first record that matches, and `dane_tlsa_mismatch` when none does. `name` is the
+    /// TLSA owner name asked (`_<port>._tcp.<host>`, see [`tlsa_name`](super::tlsa_name)).
+    pub fn check_chain<'a>(
+        name: &str,
+        records: &'a [TlsaRecord],
+        chain: &[Vec<u8>],
+    ) -> Result<Option<&'a TlsaRecord>, Box<Diagnosis>> {
         if records.is_empty() {
-            return None;
+            return Ok(None);
         }
-        let any = records.iter().any(|r| r.matches(chain).unwrap_or(false));
-        (!any).then(|| {
-            let shown: Vec<String> = records.iter().map(ToString::to_string).collect();
-            Diagnosis::from_record(
-                DiagnosisClass::DaneTlsaMismatch,
-                "dane:tlsa",
-                None,
-                format!(
-                    "no TLSA record of {} matches the {}-certificate chain presented: {}",
-                    super::tlsa_name(host, 25),
-                    chain.len(),
-                    shown.join(", ")
-                ),
-            )
-        })
+        let usable = records.iter().filter(|r| r.is_usable());
+        if let Some(matched) = usable.clone().find(|r| r.matches(chain).unwrap_or(false)) {
+            return Ok(Some(matched));
+        }
+        let unusable = records.len() - usable.count();
+        let shown: Vec<String> = records.iter().map(ToString::to_string).collect();
+        Err(Box::new(Diagnosis::from_record(
+            DiagnosisClass::DaneTlsaMismatch,
+            "dane:tlsa",
+            None,
+            format!(
+                "no TLSA record of {name} matches the {}-certificate chain presented{}: {}",
+                chain.len(),
+                if unusable > 0 {
+                    format!(
+                        " ({unusable} record(s) of a usage, selector or matching type SMTP does not use, RFC 7672 s3.1.3)"
+                    )
+                } else {
+                    String::new()
+                },
+                shown.join(", ")
+            ),
+        )))
     }
 }
 
@@ -265,5 +282,17 @@ mod tests {
         assert!(TlsaRecord::parse("3 1").is_err());
         assert!(!TlsaRecord::parse("1 1 1 00").unwrap().is_usable());
         assert_eq!(tlsa_name("MX.Example.com.", 25), "_25._tcp.mx.example.com");
+    }
+
+    #[test]
+    fn diagnoses_name_the_port_checked() {
+        let r = TlsaRecord::parse("3 1 1 00").unwrap();
+        let name = tlsa_name("mx.example.com", 2525);
+        let diagnosis = check_authenticated(&name, &[r], false).unwrap();
+        assert!(
+            diagnosis.to_string().contains("_2525._tcp.mx.example.com"),
+            "{diagnosis}"
+        );
+        assert!(!diagnosis.to_string().contains("_25._tcp"), "{diagnosis}");
     }
 }

@@ -1213,16 +1213,10 @@ impl DomainCheck {
                     ));
                 }
             } else {
-                if !authenticated {
-                    result.diagnoses.push(Diagnosis::from_record(
-                        DiagnosisClass::DaneUnsigned,
-                        "dane:tlsa",
-                        None,
-                        format!(
-                            "{name} has {} TLSA record(s) in an answer not authenticated by DNSSEC",
-                            records.len()
-                        ),
-                    ));
+                if let Some(diagnosis) =
+                    super::dane::check_authenticated(&name, &records, authenticated)
+                {
+                    result.diagnoses.push(diagnosis);
                 } else {
                     result.records.push("DNSSEC: authenticated".to_owned());
                 }
@@ -1257,39 +1251,15 @@ impl DomainCheck {
         chain: &[Vec<u8>],
         result: &mut DomainCheckResult,
     ) {
-        let usable: Vec<&TlsaRecord> = records.iter().filter(|r| r.is_usable()).collect();
-        let matched = usable
-            .iter()
-            .find(|r| r.matches(chain).unwrap_or(false))
-            .map(|r| r.to_string());
-        match matched {
-            Some(record) => {
+        match super::dane::check_chain(name, records, chain) {
+            Ok(Some(record)) => {
                 result.note = Some(format!(
                     "{record} matches the {}-certificate chain presented",
                     chain.len()
                 ));
             }
-            None => {
-                let shown: Vec<String> = records.iter().map(ToString::to_string).collect();
-                let unusable = records.len() - usable.len();
-                result.diagnoses.push(Diagnosis::from_record(
-                    DiagnosisClass::DaneTlsaMismatch,
-                    "dane:tlsa",
-                    None,
-                    format!(
-                        "no TLSA record of {name} matches the {}-certificate chain presented{}: {}",
-                        chain.len(),
-                        if unusable > 0 {
-                            format!(
-                                " ({unusable} record(s) of a usage, selector or matching type SMTP does not use, RFC 7672 s3.1.3)"
-                            )
-                        } else {
-                            String::new()
-                        },
-                        shown.join(", ")
-                    ),
-                ));
-            }
+            Ok(None) => {}
+            Err(diagnosis) => result.diagnoses.push(*diagnosis),
         }
     }
 
