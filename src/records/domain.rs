@@ -350,7 +350,10 @@ impl DomainReport {
             } else {
                 format!("{} {}", check.check.as_str(), check.subject)
             };
-            let mut lines: Vec<String> = check.records.clone();
+            // A DKIM key's base64 runs to hundreds of characters: the human text shows its
+            // ends and length (the JSON keeps the record whole).
+            let mut lines: Vec<String> =
+                check.records.iter().map(|r| elide_long_words(r)).collect();
             if let Some(figures) = &check.spf {
                 let mut text = format!(
                     "lookups {}/10, void {}/2",
@@ -449,6 +452,34 @@ impl DomainReport {
         json.end_array();
         json.end_object();
     }
+}
+
+/// Shortens every word (between spaces, `;` and `=`) longer than 64 characters to its first 12
+/// and last 8 characters around an ellipsis with its length, for a terminal line.
+fn elide_long_words(text: &str) -> String {
+    const LONG: usize = 64;
+    let mut out = String::with_capacity(text.len().min(256));
+    let mut rest = text;
+    while !rest.is_empty() {
+        let end = rest.find([' ', ';', '=']).unwrap_or(rest.len());
+        let (word, after) = rest.split_at(end);
+        let chars = word.chars().count();
+        if chars > LONG {
+            let head: String = word.chars().take(12).collect();
+            let tail: String = word.chars().skip(chars - 8).collect();
+            let _ = write!(out, "{head}...{tail} ({chars} characters)");
+        } else {
+            out.push_str(word);
+        }
+        match after.chars().next() {
+            Some(c) => {
+                out.push(c);
+                rest = &after[c.len_utf8()..];
+            }
+            None => rest = after,
+        }
+    }
+    out
 }
 
 // ---- the machine ---------------------------------------------------------------------------
@@ -1108,6 +1139,11 @@ impl DomainCheck {
                         dkim::check_key(selector, &self.domain, &single.result());
                     let mut result = DomainCheckResult::new(CheckKind::Dkim, report.name.clone());
                     result.records.extend(report.record_text.clone());
+                    result.note = report.key.as_ref().and_then(|key| match key.public_key {
+                        dkim::PublicKey::Rsa { bits } => Some(format!("key: RSA, {bits} bits")),
+                        dkim::PublicKey::Ed25519 => Some("key: Ed25519".to_owned()),
+                        dkim::PublicKey::Revoked => None,
+                    });
                     result.diagnoses = report.diagnoses;
                     self.failed_lookups(
                         std::iter::once(part),

@@ -1051,3 +1051,16 @@ proptest::proptest! {
         proptest::prop_assert_eq!(check.report().to_json(), expected);
     }
 }
+
+#[test]
+fn a_long_word_is_shortened_for_the_terminal() {
+    let key = "A".repeat(300) + "IDAQAB";
+    let record = format!("v=DKIM1; k=rsa; p={key}");
+    assert_eq!(
+        elide_long_words(&record),
+        "v=DKIM1; k=rsa; p=AAAAAAAAAAAA...AAIDAQAB (306 characters)"
+    );
+    // Short words, separators and non-ASCII text pass through unchanged.
+    assert_eq!(elide_long_words("v=spf1 mx -all"), "v=spf1 mx -all");
+    assert_eq!(elide_long_words("é; ü  x;"), "é; ü  x;");
+}
